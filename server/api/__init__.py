@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI application and its routers."""

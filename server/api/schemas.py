@@ -1,0 +1,108 @@
+"""Request bodies. Limits are the contract's (DESIGN.md section 4); anything else gets a 422."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+
+def _clean(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(ord(c) < 32 and c not in "\t" for c in value):
+        raise ValueError("must not contain control characters")
+    value.encode("utf-8")  # refuses lone surrogates, which no database stores
+    return value
+
+
+def _note(value: str) -> str:
+    value.encode("utf-8")
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value.strip()
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in the models below
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_clean)]
+
+
+Note = Annotated[str, Field(max_length=2000), AfterValidator(_note)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class LoginIn(Body):
+    password: str = Field(max_length=200)
+
+
+class SessionIn(Body):
+    title: Text(200)  # type: ignore[valid-type]
+    batch: Annotated[str, Field(max_length=100), AfterValidator(_note)] = ""
+    judge_count: Annotated[StrictInt, Field(ge=3, le=15)] = 7
+    score_decimals: Annotated[StrictInt, Field(ge=0, le=2)] = 1
+    result_decimals: Annotated[StrictInt, Field(ge=0, le=4)] = 2
+    min_scores: Annotated[StrictInt, Field(ge=3, le=15)] | None = None
+
+    @model_validator(mode="after")
+    def _min_scores(self) -> SessionIn:
+        if self.min_scores is None:
+            self.min_scores = min(5, self.judge_count)
+        if self.min_scores > self.judge_count:
+            raise ValueError(
+                f"min_scores ({self.min_scores}) cannot exceed judge_count ({self.judge_count})"
+            )
+        return self
+
+
+def _ratio(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError("shortlist_ratio must be a decimal written as a string, e.g. \"2\" or \"1.5\"")
+    try:
+        ratio = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError("shortlist_ratio must be a decimal, e.g. \"2\" or \"1.5\"") from None
+    if not ratio.is_finite() or ratio <= 0 or ratio > 100:
+        raise ValueError("shortlist_ratio must be greater than 0 and at most 100")
+    if ratio.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError("shortlist_ratio has at most 4 decimal places")
+    return ratio
+
+
+class PositionIn(Body):
+    code: Text(50)  # type: ignore[valid-type]
+    name: Text(200)  # type: ignore[valid-type]
+    openings: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
+    shortlist_ratio: Annotated[Any, AfterValidator(_ratio)] = Decimal(1)
+
+
+class InterviewIn(Body):
+    draw_no: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    candidate_name: Text(50)  # type: ignore[valid-type]
+    position_code: Text(50)  # type: ignore[valid-type]
+
+
+class SeatReasonIn(Body):
+    seat: Annotated[StrictInt, Field(ge=1, le=15)]
+    reason: Text(500)  # type: ignore[valid-type]
+
+
+class DisputeIn(Body):
+    note: Note = ""
+
+
+class StartIn(Body):
+    countdown_minutes: Annotated[StrictInt, Field(ge=1, le=240)] | None = None
+
+
+class CountdownIn(Body):
+    minutes: Annotated[StrictInt, Field(ge=1, le=240)] | None = None
+
+
+class SignatureIn(Body):
+    interview_id: Annotated[StrictInt, Field(ge=1, le=2**62)]
+    strokes: list[Any] = Field(max_length=2000)

@@ -1,0 +1,241 @@
+"""What each screen is allowed to see, built from a snapshot of one sitting.
+
+The store fills the data classes below; these functions decide what a judge, the hall display
+and the secretary receive. They are where the privacy rules live: a judge sees only their own
+mark, the display sees marks and the result only from the announcement on, and nobody sees a
+mark of an interview that is still being scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from server.domain.scoring import fmt
+from server.domain.states import ANNOUNCED_STATES, SCORED_STATES, State
+
+
+@dataclass
+class PositionView:
+    id: int
+    code: str
+    name: str
+    openings: int
+    shortlist_ratio: Decimal
+
+
+@dataclass
+class InterviewView:
+    id: int
+    draw_no: int
+    candidate_name: str
+    position_code: str
+    position_name: str
+    state: State
+    marks: dict[int, Decimal] = field(default_factory=dict)
+    excused: dict[int, str] = field(default_factory=dict)
+    result: Decimal | None = None
+    dropped_high: int | None = None
+    dropped_low: int | None = None
+    started_at: datetime | None = None
+    scored_at: datetime | None = None
+    announced_at: datetime | None = None
+    signed_at: datetime | None = None
+    note: str | None = None
+    countdown_ends_at: datetime | None = None
+
+
+@dataclass
+class SessionView:
+    id: int
+    title: str
+    batch: str
+    judge_count: int
+    score_decimals: int
+    result_decimals: int
+    min_scores: int
+    created_at: datetime
+    version: int
+    positions: list[PositionView]
+    interviews: list[InterviewView]
+    announced_id: int | None = None
+
+    def expected(self, interview: InterviewView) -> int:
+        """Count the seats that owe a mark for ``interview`` (every seat not excused)."""
+        return self.judge_count - len(interview.excused)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def seat_marks(session: SessionView, interview: InterviewView, reveal: bool) -> list[dict[str, Any]]:
+    """One entry per seat; scores and dropped flags only when ``reveal``."""
+    rows = []
+    for seat in range(1, session.judge_count + 1):
+        dropped = None
+        if reveal and seat == interview.dropped_high:
+            dropped = "high"
+        elif reveal and seat == interview.dropped_low:
+            dropped = "low"
+        rows.append(
+            {
+                "seat": seat,
+                "submitted": seat in interview.marks,
+                "excused": seat in interview.excused,
+                "score": fmt(interview.marks.get(seat)) if reveal else None,
+                "dropped": dropped,
+            }
+        )
+    return rows
+
+
+def interview_for_secretary(session: SessionView, interview: InterviewView) -> dict[str, Any]:
+    """The interview as ``GET /api/sessions/{sid}`` and every flow endpoint show it."""
+    reveal = interview.state in SCORED_STATES
+    return {
+        "id": interview.id,
+        "session_id": session.id,
+        "draw_no": interview.draw_no,
+        "candidate_name": interview.candidate_name,
+        "position_code": interview.position_code,
+        "position_name": interview.position_name,
+        "state": str(interview.state),
+        "result": fmt(interview.result) if reveal else None,
+        "marks": seat_marks(session, interview, reveal),
+        "submitted": len(interview.marks),
+        "expected": session.expected(interview),
+        "excuse_reasons": {str(s): r for s, r in sorted(interview.excused.items())},
+        "started_at": iso(interview.started_at),
+        "scored_at": iso(interview.scored_at),
+        "announced_at": iso(interview.announced_at),
+        "signed_at": iso(interview.signed_at),
+        "note": interview.note,
+        "countdown_ends_at": iso(interview.countdown_ends_at),
+    }
+
+
+def session_summary(session: SessionView) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "batch": session.batch,
+        "judge_count": session.judge_count,
+        "score_decimals": session.score_decimals,
+        "result_decimals": session.result_decimals,
+        "min_scores": session.min_scores,
+        "created_at": iso(session.created_at),
+    }
+
+
+def session_for_secretary(session: SessionView) -> dict[str, Any]:
+    """The sitting as ``GET /api/sessions/{sid}`` shows it."""
+    return {
+        **session_summary(session),
+        "version": session.version,
+        "positions": [
+            {
+                "code": p.code,
+                "name": p.name,
+                "openings": p.openings,
+                "shortlist_ratio": fmt(p.shortlist_ratio),
+            }
+            for p in session.positions
+        ],
+        "interviews": [interview_for_secretary(session, i) for i in session.interviews],
+    }
+
+
+def _started(session: SessionView) -> list[InterviewView]:
+    started = [i for i in session.interviews if i.started_at is not None]
+    return sorted(started, key=lambda i: (i.started_at, i.id))  # type: ignore[arg-type,return-value]
+
+
+def judge_interview(session: SessionView, seat: int) -> InterviewView | None:
+    """The interview a seat's phone shows: one it owes a mark for, else the live one, else the last."""
+    started = _started(session)
+    for interview in started:
+        if (
+            interview.state == State.INTERVIEWING
+            and seat not in interview.marks
+            and seat not in interview.excused
+        ):
+            return interview
+    interviewing = [i for i in started if i.state == State.INTERVIEWING]
+    if interviewing:
+        return interviewing[-1]
+    return started[-1] if started else None
+
+
+def judge_state(session: SessionView, seat: int) -> dict[str, Any]:
+    """The ``state`` frame for one judge seat: never another seat's mark."""
+    interview = judge_interview(session, seat)
+    if interview is None:
+        return {
+            "type": "state",
+            "seat": seat,
+            "session_id": session.id,
+            "session_title": session.title,
+            "score_decimals": session.score_decimals,
+            "interview": None,
+            "my_score": None,
+            "submitted": 0,
+            "expected": 0,
+            "excused": False,
+        }
+    return {
+        "type": "state",
+        "seat": seat,
+        "session_id": session.id,
+        "session_title": session.title,
+        "score_decimals": session.score_decimals,
+        "interview": {
+            "id": interview.id,
+            "draw_no": interview.draw_no,
+            "position_code": interview.position_code,
+            "position_name": interview.position_name,
+            "state": str(interview.state),
+        },
+        "my_score": fmt(interview.marks.get(seat)),
+        "submitted": len(interview.marks),
+        "expected": session.expected(interview),
+        "excused": seat in interview.excused,
+    }
+
+
+def display_state(session: SessionView) -> dict[str, Any]:
+    """The ``state`` frame for the hall display: no mark or result before the announcement."""
+    interviewing = [i for i in _started(session) if i.state == State.INTERVIEWING]
+    current = None
+    if interviewing:
+        live = interviewing[-1]
+        current = {
+            "id": live.id,
+            "draw_no": live.draw_no,
+            "position_name": live.position_name,
+            "state": str(live.state),
+            "submitted": len(live.marks),
+            "expected": session.expected(live),
+            "countdown_ends_at": iso(live.countdown_ends_at),
+        }
+    announcement = None
+    shown = next((i for i in session.interviews if i.id == session.announced_id), None)
+    if shown is not None and shown.state in ANNOUNCED_STATES:
+        announcement = {
+            "interview_id": shown.id,
+            "draw_no": shown.draw_no,
+            "candidate_name": shown.candidate_name,
+            "position_name": shown.position_name,
+            "marks": [m for m in seat_marks(session, shown, reveal=True) if not m["excused"]],
+            "result": fmt(shown.result),
+            "state": str(shown.state),
+            "signed_at": iso(shown.signed_at),
+        }
+    return {
+        "type": "state",
+        "session": {"id": session.id, "title": session.title, "batch": session.batch},
+        "current": current,
+        "announcement": announcement,
+    }

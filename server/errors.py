@@ -1,0 +1,110 @@
+"""Errors a person can act on.
+
+Every rule the kiosk enforces raises a subclass of :class:`KioskError`. The HTTP layer turns
+one into ``{"detail": message}`` with its ``status_code``; the socket layer turns it into
+``{"type": "error", "code": ..., "message": ...}`` and keeps the socket open.
+
+    KioskError (400)
+    ├── NotAuthenticated (401)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   ├── InvalidTransition        the interview is in the wrong state for this step
+    │   ├── DuplicateEntry           a post code or a draw number already taken
+    │   └── SeatConflict             excusing or reopening a seat that cannot be
+    ├── Unprocessable (422)
+    │   ├── InvalidScore             code "invalid_score"
+    │   └── TrivialSignature         a blank or scribbled signature
+    └── SocketError                  socket-only errors, each with its contract code:
+        ├── NotOpen                  code "not_open"
+        ├── AlreadySubmitted         code "already_submitted"
+        ├── SeatExcused              code "excused"
+        ├── BadMessage               code "bad_message"
+        └── RateLimited              code "rate_limited"
+
+Messages are written for the person who reads them (judge or secretary), in Chinese by default
+with an English text beside it, and say what to do next.
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every rule the kiosk enforces."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, message_en: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en or message
+
+    def text(self, lang: str = "zh") -> str:
+        """Return the message in the reader's language."""
+        return self.message_en if lang == "en" else self.message
+
+
+class NotAuthenticated(KioskError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class NotFound(KioskError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(KioskError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class DuplicateEntry(Conflict):
+    code = "duplicate"
+
+
+class SeatConflict(Conflict):
+    code = "seat_conflict"
+
+
+class Unprocessable(KioskError):
+    status_code = 422
+    code = "unprocessable"
+
+
+class InvalidScore(Unprocessable):
+    code = "invalid_score"
+
+
+class TrivialSignature(Unprocessable):
+    code = "trivial_signature"
+
+
+class SocketError(KioskError):
+    status_code = 409
+
+
+class NotOpen(SocketError):
+    code = "not_open"
+
+
+class AlreadySubmitted(SocketError):
+    code = "already_submitted"
+
+
+class SeatExcused(SocketError):
+    code = "excused"
+
+
+class BadMessage(SocketError):
+    status_code = 400
+    code = "bad_message"
+
+
+class RateLimited(SocketError):
+    status_code = 429
+    code = "rate_limited"

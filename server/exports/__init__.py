@@ -1,0 +1,1 @@
+"""Writers of the official record: CSV here; XLSX and PDF alongside."""

@@ -1,0 +1,1 @@
+"""Real time: the hub that fans committed changes out to judge, display and console sockets."""

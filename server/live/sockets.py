@@ -1,0 +1,257 @@
+"""The judge, display and console sockets (contract: DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from server.config import Settings
+from server.domain import views
+from server.errors import BadMessage, KioskError, NotAuthenticated, NotFound, RateLimited
+from server.live.frames import PingFrame, parse_client_frame
+from server.live.hub import CLOSE, Subscriber
+from server.service import Kiosk
+from server.store import repository as repo
+
+try:  # Starlette 1.x raises this (a RuntimeError) on a receive after a failed send.
+    from starlette.websockets import WebSocketDisconnected  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Starlette
+    WebSocketDisconnected = WebSocketDisconnect  # type: ignore[misc,assignment]
+
+log = logging.getLogger("kiosk.live")
+router = APIRouter()
+GONE = (WebSocketDisconnect, WebSocketDisconnected, ConnectionError, RuntimeError)
+POLICY_VIOLATION = 1008
+FLOOD_CLOSE_AFTER = 200  # refused messages in a row before a flooding socket is closed
+
+
+def origin_allowed(ws: WebSocket, settings: Settings) -> bool:
+    """Accept same-site pages (and configured ones); refuse a socket opened from another site."""
+    origin = ws.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    if origin.rstrip("/") in {o.rstrip("/") for o in settings.allowed_origins}:
+        return True
+    host = ws.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class Bucket:
+    """A token bucket: ``rate`` messages a second with bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def error_frame(error: KioskError, request_id: Any = None, lang: str = "zh") -> dict[str, Any]:
+    return {
+        "type": "error",
+        "request_id": getattr(error, "request_id", request_id),
+        "code": error.code,
+        "message": error.text(lang),
+    }
+
+
+async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
+    """Drain one socket's queue; on overflow, close it so the page reconnects for a fresh state."""
+    while True:
+        frame = await subscriber.queue.get()
+        if frame is CLOSE:
+            await ws.close(code=1013)
+            return
+        await ws.send_json(frame)
+
+
+async def _refuse(ws: WebSocket) -> None:
+    # Closing before accept makes the server answer the handshake with 403.
+    await ws.close(code=POLICY_VIOLATION)
+
+
+def _lang(ws: WebSocket) -> str:
+    return "en" if ws.query_params.get("lang") == "en" else "zh"
+
+
+async def _serve(
+    ws: WebSocket,
+    kiosk: Kiosk,
+    settings: Settings,
+    channel: str,
+    first_frame: Any,
+    version: int,
+    handle: Any,
+    allowed: tuple[str, ...],
+    session_id: int,
+    meta: dict[str, Any],
+) -> None:
+    """Accept, send the snapshot, then answer frames until the socket goes."""
+    lang = _lang(ws)
+    bucket = Bucket(settings.ws_rate, settings.ws_burst)
+    refused_in_a_row = 0
+    async with kiosk.hub.subscribe(channel, **meta) as subscriber:
+        await ws.accept()
+        subscriber.offer_state(first_frame, version)
+        sender = asyncio.create_task(_pump(ws, subscriber))
+        if channel.startswith("judge:"):
+            kiosk.presence_changed(session_id)
+        try:
+            while True:
+                receiver = asyncio.ensure_future(ws.receive())
+                done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
+                if sender in done:
+                    receiver.cancel()
+                    break
+                message = receiver.result()
+                if message["type"] == "websocket.disconnect":
+                    break
+                subscriber.last_seen = time.monotonic()
+                if not bucket.take():
+                    refused_in_a_row += 1
+                    if refused_in_a_row >= FLOOD_CLOSE_AFTER:
+                        await ws.close(code=POLICY_VIOLATION)
+                        break
+                    subscriber.put(
+                        error_frame(
+                            RateLimited("消息发送过于频繁，请稍候。", "Too many messages: slow down."),
+                            lang=lang,
+                        )
+                    )
+                    continue
+                refused_in_a_row = 0
+                try:
+                    frame = parse_client_frame(message.get("text"), allowed)
+                    if isinstance(frame, PingFrame):
+                        subscriber.put({"type": "pong"})
+                        if channel.startswith("judge:"):
+                            kiosk.presence_changed(session_id)
+                    else:
+                        await handle(subscriber, frame)
+                except KioskError as error:
+                    subscriber.put(error_frame(error, None, lang))
+                except Exception:  # never drop a judge's socket over a bug: say so instead
+                    log.exception("unexpected error handling a frame on %s", channel)
+                    subscriber.put(
+                        {
+                            "type": "error",
+                            "request_id": None,
+                            "code": "server_error",
+                            "message": "服务器处理出错，请重试或联系秘书。" if lang == "zh" else "Server error: try again.",
+                        }
+                    )
+        except GONE:
+            pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(BaseException):
+                await sender
+            if ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(BaseException):
+                    await ws.close()
+    if channel.startswith("judge:"):
+        kiosk.presence_changed(session_id)
+
+
+@router.websocket("/ws/judge/{token}")
+async def judge_socket(ws: WebSocket, token: str) -> None:
+    kiosk: Kiosk = ws.app.state.kiosk
+    settings: Settings = ws.app.state.settings
+    if not origin_allowed(ws, settings):
+        return await _refuse(ws)
+    try:
+        row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "judge"))
+    except NotFound:
+        return await _refuse(ws)
+    session_id, seat = row.session_id, row.seat or 0
+    snapshot = await kiosk.snapshot(session_id)
+
+    async def handle(subscriber: Subscriber, frame: Any) -> None:
+        try:
+            ack, snap = await kiosk.change(
+                lambda a: session_id,
+                lambda db: repo.submit_mark(
+                    db, session_id, seat, frame.request_id, frame.interview_id, frame.score
+                ),
+            )
+        except KioskError as error:
+            subscriber.put(error_frame(error, frame.request_id, _lang(ws)))
+            return
+        # The ack goes out before the state that follows it, on this socket only.
+        subscriber.put(
+            {"type": "ack", "request_id": ack.request_id, "interview_id": ack.interview_id, "score": ack.score}
+        )
+        subscriber.offer_state(views.judge_state(snap, seat), snap.version)
+
+    await _serve(
+        ws, kiosk, settings, f"judge:{session_id}:{seat}",
+        views.judge_state(snapshot, seat), snapshot.version, handle, ("submit", "ping"),
+        session_id, {"seat": seat},
+    )
+
+
+@router.websocket("/ws/display/{token}")
+async def display_socket(ws: WebSocket, token: str) -> None:
+    kiosk: Kiosk = ws.app.state.kiosk
+    settings: Settings = ws.app.state.settings
+    if not origin_allowed(ws, settings):
+        return await _refuse(ws)
+    try:
+        row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "display"))
+    except NotFound:
+        return await _refuse(ws)
+    snapshot = await kiosk.snapshot(row.session_id)
+
+    async def handle(subscriber: Subscriber, frame: Any) -> None:
+        raise BadMessage("大屏只接收 ping 消息。", "The display only sends ping.")
+
+    await _serve(
+        ws, kiosk, settings, f"display:{row.session_id}",
+        views.display_state(snapshot), snapshot.version, handle, ("ping",), row.session_id, {},
+    )
+
+
+@router.websocket("/ws/console/{session_id}")
+async def console_socket(ws: WebSocket, session_id: int) -> None:
+    """The secretary's live panel: the sitting as ``GET`` shows it, plus each seat's phones."""
+    kiosk: Kiosk = ws.app.state.kiosk
+    settings: Settings = ws.app.state.settings
+    if not origin_allowed(ws, settings):
+        return await _refuse(ws)
+    token = ws.cookies.get("kiosk_token") or ws.query_params.get("token")
+    try:
+        await kiosk.db.read(
+            lambda db: repo.check_login_token(db, token, timedelta(hours=settings.login_hours))
+        )
+        snapshot = await kiosk.snapshot(session_id)
+    except (NotAuthenticated, NotFound):
+        return await _refuse(ws)
+    first = {
+        "type": "session",
+        "session": views.session_for_secretary(snapshot),
+        "seats": kiosk.seat_status(session_id, snapshot.judge_count),
+    }
+
+    async def handle(subscriber: Subscriber, frame: Any) -> None:
+        raise BadMessage("控制台只发送 ping 消息。", "The console only sends ping.")
+
+    await _serve(
+        ws, kiosk, settings, f"console:{session_id}", first, snapshot.version, handle,
+        ("ping",), session_id, {"judge_count": snapshot.judge_count},
+    )

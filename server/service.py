@@ -1,0 +1,101 @@
+"""The kiosk's commands: check and write in one transaction, then tell the screens.
+
+Every change goes through :meth:`Kiosk.change`: the write function runs on the writer thread, the
+sitting's snapshot is read inside the same transaction, and only after the commit does the hub
+fan the new state out. Nothing is acknowledged or broadcast before it is durable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from server.domain import views
+from server.domain.views import SessionView
+from server.live.hub import Hub
+from server.store import repository as repo
+from server.store.engine import Database
+
+T = TypeVar("T")
+
+
+class Kiosk:
+    """The database, the hub and the settings that tie them together."""
+
+    def __init__(self, db: Database, hub: Hub, stale_after: float = 15.0) -> None:
+        self.db = db
+        self.hub = hub
+        self.stale_after = stale_after
+
+    async def change(self, session_of: Callable[[T], int], fn: Callable[[Session], T]) -> tuple[T, SessionView]:
+        """Run ``fn`` as one write transaction, then publish the sitting's new state."""
+
+        def work(db: Session) -> tuple[T, SessionView]:
+            result = fn(db)
+            return result, repo.load_snapshot(db, session_of(result))
+
+        result, snapshot = await self.db.write(work)
+        self.tell(snapshot)
+        return result, snapshot
+
+    async def snapshot(self, session_id: int) -> SessionView:
+        return await self.db.read(lambda db: repo.load_snapshot(db, session_id))
+
+    def tell(self, snapshot: SessionView) -> None:
+        """Send every screen of the sitting its view of ``snapshot`` (newest state wins)."""
+        if not self.hub.fresher(snapshot.id, snapshot.version):
+            return
+        sid, version = snapshot.id, snapshot.version
+        for seat in range(1, snapshot.judge_count + 1):
+            subscribers = self.hub.subscribers(f"judge:{sid}:{seat}")
+            if subscribers:
+                frame = views.judge_state(snapshot, seat)
+                for subscriber in subscribers:
+                    subscriber.offer_state(frame, version)
+        displays = self.hub.subscribers(f"display:{sid}")
+        if displays:
+            frame = views.display_state(snapshot)
+            for subscriber in displays:
+                subscriber.offer_state(frame, version)
+        self.tell_console(snapshot)
+
+    def tell_console(self, snapshot: SessionView) -> None:
+        consoles = self.hub.subscribers(f"console:{snapshot.id}")
+        if consoles:
+            frame = {
+                "type": "session",
+                "session": views.session_for_secretary(snapshot),
+                "seats": self.seat_status(snapshot.id, snapshot.judge_count),
+            }
+            for subscriber in consoles:
+                subscriber.put(frame)
+
+    def seat_status(self, session_id: int, judge_count: int) -> list[dict[str, Any]]:
+        """Each seat's phones: how many sockets are open and whether any is heard from recently."""
+        now = time.monotonic()
+        rows = []
+        for seat in range(1, judge_count + 1):
+            subs = self.hub.subscribers(f"judge:{session_id}:{seat}")
+            freshest = max((s.last_seen for s in subs), default=None)
+            rows.append(
+                {
+                    "seat": seat,
+                    "connections": len(subs),
+                    "live": freshest is not None and now - freshest <= self.stale_after,
+                    "seconds_since_heard": None if freshest is None else round(now - freshest, 1),
+                }
+            )
+        return rows
+
+    def presence_changed(self, session_id: int) -> None:
+        """Tell the console that a judge's phone connected, went quiet or left."""
+        consoles = self.hub.subscribers(f"console:{session_id}")
+        if not consoles:
+            return
+        judge_count = consoles[0].meta.get("judge_count", 0)
+        frame = {"type": "seats", "seats": self.seat_status(session_id, judge_count)}
+        for subscriber in consoles:
+            subscriber.put(frame)

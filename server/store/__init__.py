@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engines, the audit chain and every query (repository)."""
