@@ -30,14 +30,25 @@ class Kiosk:
         self.hub = hub
         self.stale_after = stale_after
 
-    async def change(self, session_of: Callable[[T], int], fn: Callable[[Session], T]) -> tuple[T, SessionView]:
-        """Run ``fn`` as one write transaction, then publish the sitting's new state."""
+    async def change(
+        self,
+        session_of: Callable[[T], int],
+        fn: Callable[[Session], T],
+        committed: Callable[[T], None] | None = None,
+    ) -> tuple[T, SessionView]:
+        """Run ``fn`` as one write transaction, then publish the sitting's new state.
+
+        ``committed`` runs after the commit and before the fan-out: the judge's ack goes there,
+        so it reaches the judge ahead of the state that follows from it.
+        """
 
         def work(db: Session) -> tuple[T, SessionView]:
             result = fn(db)
             return result, repo.load_snapshot(db, session_of(result))
 
         result, snapshot = await self.db.write(work)
+        if committed is not None:
+            committed(result)
         self.tell(snapshot)
         return result, snapshot
 

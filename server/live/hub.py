@@ -33,7 +33,7 @@ class Subscriber:
 
     def offer_state(self, frame: Any, version: int) -> None:
         """Queue a full state unless a newer one was already queued for this socket."""
-        if version < self.state_version:
+        if version <= self.state_version:
             return
         self.state_version = version
         self.put(frame)

@@ -183,21 +183,22 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
     snapshot = await kiosk.snapshot(session_id)
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
+        def send_ack(ack: repo.Ack) -> None:
+            subscriber.put(
+                {"type": "ack", "request_id": ack.request_id, "interview_id": ack.interview_id,
+                 "score": ack.score}
+            )
+
         try:
-            ack, snap = await kiosk.change(
+            await kiosk.change(
                 lambda a: session_id,
                 lambda db: repo.submit_mark(
                     db, session_id, seat, frame.request_id, frame.interview_id, frame.score
                 ),
+                committed=send_ack,
             )
         except KioskError as error:
             subscriber.put(error_frame(error, frame.request_id, _lang(ws)))
-            return
-        # The ack goes out before the state that follows it, on this socket only.
-        subscriber.put(
-            {"type": "ack", "request_id": ack.request_id, "interview_id": ack.interview_id, "score": ack.score}
-        )
-        subscriber.offer_state(views.judge_state(snap, seat), snap.version)
 
     await _serve(
         ws, kiosk, settings, f"judge:{session_id}:{seat}",

@@ -581,7 +581,7 @@ class Ack:
 
 
 def submit_mark(
-    db: Session, session_id: int, seat: int, request_id: str, interview_id: Any, score: Decimal
+    db: Session, session_id: int, seat: int, request_id: str, interview_id: Any, raw_score: Any
 ) -> Ack:
     """Store one judge's mark, or return the original ack for a request id already seen."""
     seen = db.exec(
@@ -591,7 +591,10 @@ def submit_mark(
     ).first()
     if seen is not None:
         return Ack(request_id, seen.interview_id, seen.score, replay=True)
-    interview = db.get(Interview, interview_id) if type(interview_id) is int else None
+    sitting = get_sitting(db, session_id)
+    score = scoring.parse_mark(raw_score, sitting.score_decimals)
+    valid_id = type(interview_id) is int and 0 < interview_id < 2**62
+    interview = db.get(Interview, interview_id) if valid_id else None
     if interview is None or interview.session_id != session_id:
         raise NotOpen("这场面试不在本场次中，无法打分。", "That interview is not part of this sitting.")
     if seat in _excused_seats(db, interview.id or 0):
@@ -620,7 +623,7 @@ def submit_mark(
         "mark.submitted",
         {"interview_id": interview.id, "seat": seat, "score": text, "request_id": request_id},
     )
-    _score_if_complete(db, get_sitting(db, session_id), interview)
+    _score_if_complete(db, sitting, interview)
     return Ack(request_id, interview.id or 0, text, replay=False)
 
 
