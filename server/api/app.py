@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -150,10 +151,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public)
     app.include_router(secretary)
     app.include_router(sockets.router)
-    try:
-        from server.api import pages
-    except ImportError:  # the pages arrive with the UI
-        pages = None  # type: ignore[assignment]
-    if pages is not None:
-        pages.mount(app)
+    # Optional parts, each a module of server.api with a ``mount(app)``: results and exports,
+    # the judge and display pages, the secretary's console.
+    for name in ("results", "pages", "console"):
+        try:
+            module = importlib.import_module(f"server.api.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"server.api.{name}":
+                raise
+            continue
+        module.mount(app)
     return app

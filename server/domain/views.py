@@ -92,6 +92,19 @@ def seat_marks(session: SessionView, interview: InterviewView, reveal: bool) -> 
     return rows
 
 
+OUTLIER_POINTS = Decimal(15)
+
+
+def outliers(marks: dict[int, Decimal], limit: Decimal = OUTLIER_POINTS) -> list[int]:
+    """Seats whose mark lies more than ``limit`` points from the median of all marks."""
+    if len(marks) < 3:
+        return []
+    ordered = sorted(marks.values())
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return sorted(seat for seat, mark in marks.items() if abs(mark - median) > limit)
+
+
 def interview_for_secretary(session: SessionView, interview: InterviewView) -> dict[str, Any]:
     """The interview as ``GET /api/sessions/{sid}`` and every flow endpoint show it."""
     reveal = interview.state in SCORED_STATES
@@ -105,6 +118,7 @@ def interview_for_secretary(session: SessionView, interview: InterviewView) -> d
         "state": str(interview.state),
         "result": fmt(interview.result) if reveal else None,
         "marks": seat_marks(session, interview, reveal),
+        "outliers": outliers(interview.marks) if reveal else [],
         "submitted": len(interview.marks),
         "expected": session.expected(interview),
         "excuse_reasons": {str(s): r for s, r in sorted(interview.excused.items())},
