@@ -65,10 +65,8 @@ def render(tpl: Jinja2Templates, request: Request, name: str, translations_dir: 
     lang = negotiate(request)
     token = _current.set(catalog(translations_dir, lang))
     try:
+        # TemplateResponse renders in its constructor, while this request's catalog is current.
         response = tpl.TemplateResponse(request, name, {"lang": lang, **context})
-        # Render now, while this request's catalog is the current one.
-        response.body = response.render(tpl.get_template(name).render({"request": request, "lang": lang, **context}))
-        response.init_headers()
     finally:
         _current.reset(token)
     if request.query_params.get("lang") in LANGS:
