@@ -56,7 +56,7 @@ def test_state_on_connect(server: ServerProcess, api: Api) -> None:
 
 
 def test_every_error_code_keeps_the_socket_open(server: ServerProcess, api: Api) -> None:
-    s = api.sitting(judges=5, candidates=2, score_decimals=1)
+    s = api.sitting(judges=5, candidates=2, score_decimals=1, min_scores=4)
     other = api.sitting(judges=5)
     a, b = (iv["id"] for iv in s["interviews"])
     with judge(server, s["judges"][0]["token"]) as ws:
@@ -88,7 +88,6 @@ def test_every_error_code_keeps_the_socket_open(server: ServerProcess, api: Api)
         assert ws.recv_until("error")["code"] == "bad_message"
         ws.send({"type": "ping"})
         assert ws.recv_until("pong") == {"type": "pong"}
-    api.flow(a, "excuse", 409, seat=2, reason="has no mark yet, but interview live: allowed")  if False else None
     with judge(server, s["judges"][1]["token"]) as ws2:
         ws2.recv()
         api.flow(a, "excuse", seat=2, reason="回避")
@@ -161,7 +160,7 @@ def test_no_judge_sees_another_mark_and_the_display_sees_nothing_before_the_anno
         assert not any(mark in f for f in display_frames), mark
     api.flow(iid, "announce")
     announced = display.recv_until("state")
-    assert announced["announcement"]["result"] == scored["result"] == "72.50"
+    assert announced["announcement"]["result"] == scored["result"] == "72.83"
     assert sorted(m["score"] for m in announced["announcement"]["marks"]) == sorted(m + "" for m in marks)
     for sock in sockets:
         sock.close()
