@@ -190,3 +190,36 @@ def test_csv_export_has_a_bom_and_a_row_per_interview(server: ServerProcess, api
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["抽签号", "姓名", "岗位代码"]
     assert [row[1] for row in rows[1:]] == ["考生1", "考生2"]
+
+
+def test_signature_only_for_the_announced_interview_and_never_trivial(server: ServerProcess, api: Api) -> None:
+    s = api.sitting(judges=3, candidates=2, min_scores=3)
+    a, b = (iv["id"] for iv in s["interviews"])
+    url = f"{server.url}/api/display/{s['display']['token']}/signature"
+    good = [[[10, 10, 0], [60, 40, 16], [120, 15, 32], [150, 70, 48]]]
+    assert httpx.post(url, json={"interview_id": a, "strokes": good}).status_code == 409  # not announced
+    api.flow(a, "start")
+    for j, mark in zip(s["judges"], ["80", "85", "90"], strict=True):
+        with judge(server, j["token"]) as ws:
+            ws.recv()
+            ws.submit(a, mark, "r")
+    assert httpx.post(url, json={"interview_id": a, "strokes": good}).status_code == 409  # scored only
+    api.flow(a, "announce")
+    trivial = [[], [[[5, 5, 0]]], [[[5, 5, 0], [6, 6, 1]]], [[[5, 5, 0], [9, 9, 1], [12, 14, 2], [7, 8, 3]]]]
+    for strokes in trivial:
+        r = httpx.post(url, json={"interview_id": a, "strokes": strokes})
+        assert r.status_code == 422 and r.json()["detail"], strokes
+    for bad in ({"interview_id": a}, {"interview_id": a, "strokes": "x"}, {"interview_id": a, "strokes": [[[1, 2]]]},
+                {"interview_id": a, "strokes": [[["a", 2, 3]]]}, {"strokes": good}):
+        assert httpx.post(url, json=bad).status_code == 422, bad
+    assert httpx.post(f"{server.url}/api/display/{s['judges'][0]['token']}/signature",
+                      json={"interview_id": a, "strokes": good}).status_code == 404  # a judge token
+    assert httpx.post(url, json={"interview_id": b, "strokes": good}).status_code == 409
+    assert api.get_session(s["id"])["interviews"][0]["state"] == "announced"  # nothing changed so far
+    signed = httpx.post(url, json={"interview_id": a, "strokes": good})
+    assert signed.status_code == 201 and signed.json()["state"] == "confirmed"
+    assert httpx.post(url, json={"interview_id": a, "strokes": good}).status_code == 409  # once
+    row = api.get_session(s["id"])["interviews"][0]
+    assert row["state"] == "confirmed" and row["signed_at"]
+    stored = api.call("GET", f"/api/interviews/{a}/signature", 200).json()["strokes"]
+    assert stored == good
