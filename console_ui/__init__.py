@@ -1,0 +1,1 @@
+"""The secretary's console: templates, static files and translations (no build step)."""

@@ -1,0 +1,688 @@
+/* The secretary's console. Plain JS, no build step. State comes from /ws/console/{sid}. */
+"use strict";
+
+const CONFIG = JSON.parse(document.getElementById("console-config").textContent);
+const STRINGS = CONFIG.strings || {};
+
+function T(id, vars) {
+  let text = STRINGS[id] || id;
+  if (vars) for (const [k, v] of Object.entries(vars)) text = text.split("{" + k + "}").join(String(v));
+  return text;
+}
+
+/** Build an element: h("td", {class: "x"}, "text", child, ...). */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const $ = (sel, root) => (root || document).querySelector(sel);
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || T("操作失败"));
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(method, path, body) {
+  const init = { method, headers: { "Accept-Language": CONFIG.lang === "en" ? "en" : "zh-CN" }, credentials: "same-origin" };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, { detail: T("网络错误，请重试。") });
+  }
+  let data = null;
+  try { data = await response.json(); } catch (err) { data = null; }
+  if (response.status === 401 && path !== "/api/login") {
+    toast(T("已登录失效，请重新登录。"), true);
+    setTimeout(() => location.reload(), 1200);
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+let toastTimer = null;
+function toast(message, isError) {
+  const el = $("#toast");
+  if (!el) return;
+  el.textContent = message;
+  el.className = "toast show" + (isError ? " error" : "");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.className = "toast"; }, isError ? 6000 : 3000);
+}
+
+/* ---- login ------------------------------------------------------------------------------- */
+
+function setupLogin() {
+  const form = $("#login-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("#login-error");
+    error.textContent = "";
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await api("POST", "/api/login", { password: form.password.value });
+      location.reload();
+    } catch (err) {
+      error.textContent = err.message;
+      button.disabled = false;
+      form.password.select();
+      form.password.focus();
+    }
+  });
+}
+
+/* ---- dialogs: modal <dialog> traps focus; we hand it back to the opener on close --------- */
+
+function openDialog(dialog, opener) {
+  const form = dialog.querySelector("form");
+  const error = dialog.querySelector(".error");
+  if (error) error.textContent = "";
+  dialog._opener = opener || document.activeElement;
+  dialog.showModal();
+  const first = form.querySelector("input:not([type=hidden]), select, textarea, button[type=submit]");
+  if (first) first.focus();
+}
+
+function closeDialog(dialog) {
+  if (dialog.open) dialog.close();
+}
+
+function wireDialogs() {
+  for (const dialog of document.querySelectorAll("dialog")) {
+    dialog.addEventListener("close", () => {
+      const opener = dialog._opener;
+      dialog._opener = null;
+      if (opener && document.contains(opener) && !opener.disabled) opener.focus();
+      else if ($("#current-panel")) focusCurrent();
+    });
+    for (const button of dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => closeDialog(dialog));
+    }
+  }
+}
+
+/** Submit a dialog's form with ``action``; show its error inside the dialog, close on success. */
+function dialogSubmit(dialog, action) {
+  const form = dialog.querySelector("form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = dialog.querySelector(".error");
+    const button = form.querySelector("button[type=submit]");
+    error.textContent = "";
+    button.disabled = true;
+    try {
+      await action(form);
+      closeDialog(dialog);
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+/* ---- state ------------------------------------------------------------------------------- */
+
+const state = {
+  sessions: [],
+  sid: null,
+  session: null,
+  seats: [],
+  seatsAt: 0,
+  links: null,
+  chosen: null,        // interview id the secretary picked, or null to follow the flow
+  socket: null,
+  socketUp: false,
+  retry: 0,
+  dialogInterview: null,
+};
+
+const STATE_LABEL = {
+  waiting: "等待中", interviewing: "面试中", scored: "已评分", announced: "已宣布",
+  confirmed: "已确认", absent: "缺考", disputed: "有异议",
+};
+
+function interviews() { return (state.session && state.session.interviews) || []; }
+
+/** The interview the live panel shows: the chosen one, else the flow's next step. */
+function focused() {
+  const list = interviews();
+  const chosen = list.find((i) => i.id === state.chosen);
+  if (chosen) return chosen;
+  return list.find((i) => i.state === "interviewing")
+    || list.find((i) => i.state === "scored")
+    || list.find((i) => i.state === "waiting")
+    || list[list.length - 1] || null;
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+async function loadSessions(selectId) {
+  state.sessions = await api("GET", "/api/sessions");
+  const select = $("#session-select");
+  select.replaceChildren(...state.sessions.map((s) =>
+    h("option", { value: s.id }, `${s.title}${s.batch ? " · " + s.batch : ""} (#${s.id})`)));
+  const remembered = Number(selectId || new URLSearchParams(location.hash.slice(1)).get("s") || localStorage.getItem("kiosk.console.sid"));
+  const pick = state.sessions.find((s) => s.id === remembered) || state.sessions[0];
+  $("#no-session").hidden = Boolean(pick);
+  $("#session-view").hidden = !pick;
+  select.disabled = !pick;
+  if (pick) {
+    select.value = String(pick.id);
+    await openSession(pick.id);
+  }
+}
+
+async function openSession(sid) {
+  if (state.socket) { state.socket.onclose = null; state.socket.close(); }
+  state.sid = sid;
+  state.chosen = null;
+  state.session = null;
+  state.links = null;
+  localStorage.setItem("kiosk.console.sid", String(sid));
+  history.replaceState(null, "", "#s=" + sid);
+  for (const a of document.querySelectorAll("[data-export]")) a.href = `/api/sessions/${sid}/${a.dataset.export}`;
+  $("#qr-sheet").href = `/console/sessions/${sid}/qr`;
+  state.session = await api("GET", `/api/sessions/${sid}`);
+  render();
+  connect();
+  loadLinks();
+  loadRanking();
+}
+
+function connect() {
+  const sid = state.sid;
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/ws/console/${sid}?lang=${CONFIG.lang}`);
+  state.socket = ws;
+  ws.onopen = () => { state.socketUp = true; state.retry = 0; renderLive(); };
+  ws.onmessage = (event) => {
+    const frame = JSON.parse(event.data);
+    switch (frame.type) {
+      case "session":
+        state.session = frame.session;
+        state.seats = frame.seats;
+        state.seatsAt = Date.now();
+        render();
+        scheduleRanking();
+        break;
+      case "seats":
+        state.seats = frame.seats;
+        state.seatsAt = Date.now();
+        renderCurrent();
+        break;
+      case "pong":
+        break;
+      case "error":
+        toast(frame.message, true);
+        break;
+      default:
+        console.error("unknown frame", frame);
+    }
+  };
+  ws.onclose = () => {
+    state.socketUp = false;
+    renderLive();
+    if (state.socket !== ws || state.sid !== sid) return;
+    state.retry = Math.min(state.retry + 1, 6);
+    setTimeout(() => { if (state.socket === ws) connect(); }, 500 * 2 ** state.retry);
+  };
+}
+
+setInterval(() => {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "ping" }));
+}, 10000);
+
+// Seats go stale without a frame (a phone just stops pinging): re-check every few seconds.
+setInterval(() => { if (state.session) { renderCurrent(); renderCountdown(); } }, 1000);
+
+function renderLive() {
+  const el = $("#live-status");
+  if (!el) return;
+  el.textContent = state.socketUp ? T("实时连接正常") : T("实时连接已断开，正在重连…");
+  el.className = "live-status " + (state.socketUp ? "ok" : "bad");
+}
+
+/* ---- rendering --------------------------------------------------------------------------- */
+
+function render() {
+  renderLive();
+  renderMeta();
+  renderQueue();
+  renderCurrent();
+  renderPositions();
+}
+
+function renderMeta() {
+  const s = state.session;
+  $("#session-meta").textContent = `${s.title}${s.batch ? " · " + s.batch : ""} · ${T("评委")} ${s.judge_count}`;
+}
+
+function badge(stateName) {
+  return h("span", { class: "badge s-" + stateName }, T(STATE_LABEL[stateName] || stateName));
+}
+
+function renderQueue() {
+  const body = $("#queue tbody");
+  const list = interviews();
+  const current = focused();
+  $("#queue-empty").hidden = list.length > 0;
+  $("#queue-empty").textContent = T("名单还没有考生。");
+  const rows = list.map((i) => {
+    const done = i.state === "waiting" || i.state === "absent" ? "—" : `${i.submitted}/${i.expected}`;
+    return h("tr", { class: current && current.id === i.id ? "focused" : "", dataset: { id: i.id } },
+      h("td", { class: "num" }, i.draw_no),
+      h("td", {}, i.candidate_name),
+      h("td", { title: i.position_name }, i.position_code),
+      h("td", {}, badge(i.state)),
+      h("td", { class: "num" }, done),
+      h("td", { class: "num strong" }, i.result || ""),
+      h("td", {}, h("button", {
+        type: "button", class: "small",
+        "aria-pressed": current && current.id === i.id ? "true" : "false",
+        "aria-label": `${T("查看")} ${i.draw_no} ${i.candidate_name}`,
+        onclick: () => { state.chosen = i.id; renderQueue(); renderCurrent(); focusCurrent(); },
+      }, T("查看"))));
+  });
+  body.replaceChildren(...rows);
+}
+
+function focusCurrent() {
+  const target = $("#current-body [data-primary]") || $("#current-panel");
+  if (target === $("#current-panel")) target.tabIndex = -1;
+  target.focus();
+}
+
+function seatConnection(seat) {
+  const row = state.seats.find((s) => s.seat === seat);
+  if (!row || row.connections === 0) return { key: "off", text: T("未连接") };
+  const age = row.seconds_since_heard === null ? Infinity
+    : row.seconds_since_heard + (Date.now() - state.seatsAt) / 1000;
+  if (row.live && age <= CONFIG.staleAfter) {
+    return { key: "live", text: T("在线") + (row.connections > 1 ? " · " + T("{n} 台设备", { n: row.connections }) : "") };
+  }
+  return { key: "stale", text: T("无响应") };
+}
+
+let lastCurrent = null;
+function renderCurrent() {
+  const target = $("#current-body");
+  const i = focused();
+  // Called every second to age the seats: rebuild only when something a person sees changed.
+  const signature = JSON.stringify([i, state.seats.map((s) => seatConnection(s.seat).key), interviews().map((x) => x.state)]);
+  if (signature === lastCurrent && target.childElementCount) return;
+  lastCurrent = signature;
+  renderPending(i);
+  if (!i) {
+    target.replaceChildren(h("p", { class: "muted" }, T("没有进行中的面试。")));
+    return;
+  }
+  // Re-rendering would steal focus from a control inside the panel: keep it by its key.
+  const active = document.activeElement;
+  const activeKey = active && target.contains(active) ? active.dataset.key : null;
+  const activeValue = active && active.tagName === "INPUT" ? active.value : null;
+
+  const outliers = new Set(i.outliers || []);
+  const seats = i.marks.map((m) => {
+    const conn = seatConnection(m.seat);
+    let status;
+    if (m.excused) status = h("span", { class: "sub excused" }, T("免评"));
+    else if (m.submitted) status = h("span", { class: "sub done" }, "✓ " + T("已提交"));
+    else status = h("span", { class: "sub todo" }, T("未提交"));
+    const score = m.score !== null
+      ? h("div", { class: "score" + (m.dropped ? " dropped" : "") }, m.score,
+        m.dropped ? h("small", {}, T(m.dropped === "high" ? "去掉最高分" : "去掉最低分")) : null)
+      : null;
+    return h("li", {
+      class: `seat conn-${conn.key}` + (outliers.has(m.seat) ? " outlier" : "") + (m.submitted ? " submitted" : ""),
+      dataset: { seat: m.seat },
+    },
+    h("div", { class: "seat-name" }, T("第 {seat} 席", { seat: m.seat })),
+    h("div", { class: "conn" }, h("span", { class: "dot", "aria-hidden": "true" }), conn.text),
+    status, score);
+  });
+
+  const parts = [
+    h("div", { class: "who" },
+      h("span", { class: "draw" }, `${T("抽签号")} ${i.draw_no}`),
+      h("strong", { class: "name" }, i.candidate_name),
+      h("span", { class: "muted" }, `${i.position_name}（${i.position_code}）`),
+      badge(i.state)),
+    h("p", { class: "progress" }, T("已提交 {n} / {m}", { n: i.submitted, m: i.expected })),
+    h("ul", { class: "seats", "aria-label": T("评委席位") }, seats),
+  ];
+  if (outliers.size && i.state === "scored") {
+    parts.push(h("p", { class: "warning", role: "alert", id: "outlier-warning" },
+      "⚠ " + T("第 {seats} 席的评分与其他评委相差超过 15 分，宣布前请与评委核实。", { seats: [...outliers].join("、") })));
+  }
+  if (i.result !== null) {
+    parts.push(h("div", { class: "result" }, h("span", {}, T("面试得分")), h("strong", { id: "result" }, i.result)));
+  }
+  const reasons = Object.entries(i.excuse_reasons || {});
+  if (reasons.length) {
+    parts.push(h("p", { class: "muted small" }, reasons.map(([s, r]) => `${T("免评")} ${T("第 {seat} 席", { seat: s })}：${r}`).join("；")));
+  }
+  if (i.signed_at) parts.push(h("p", { class: "muted small" }, `${T("签字时间")}：${new Date(i.signed_at).toLocaleString()}`));
+  if (i.note) parts.push(h("p", { class: "muted small" }, `${T("备注")}：${i.note}`));
+  parts.push(actions(i));
+  target.replaceChildren(...parts);
+
+  if (activeKey) {
+    const again = target.querySelector(`[data-key="${activeKey}"]`);
+    if (again) {
+      if (activeValue !== null && again.tagName === "INPUT") again.value = activeValue;
+      again.focus();
+    }
+  }
+}
+
+function renderPending(current) {
+  const note = $("#pending-note");
+  const waiting = interviews().filter((i) => i.state === "scored" && (!current || i.id !== current.id));
+  note.hidden = waiting.length === 0;
+  note.replaceChildren(...waiting.map((i) => h("span", {},
+    `${T("已评分")}：${i.draw_no} ${i.candidate_name} · ${i.result} `,
+    h("button", { type: "button", class: "small", onclick: () => { state.chosen = i.id; renderQueue(); renderCurrent(); focusCurrent(); } }, T("查看")))));
+}
+
+function minutesInput(key) {
+  return h("input", {
+    type: "number", name: "minutes", min: "1", max: "240", size: "4", class: "minutes",
+    "aria-label": T("分钟"), placeholder: T("（不限时）"), dataset: { key },
+    value: localStorage.getItem("kiosk.console.minutes") || "",
+    oninput: (event) => localStorage.setItem("kiosk.console.minutes", event.target.value.trim()),
+  });
+}
+
+function flowButton(label, key, handler, primary) {
+  return h("button", {
+    type: "button", class: primary ? "primary" : "", dataset: { key, primary: primary ? "1" : null },
+    onclick: (event) => handler(event.currentTarget),
+  }, T(label));
+}
+
+async function runFlow(interview, step, body, done) {
+  try {
+    const updated = await api("POST", `/api/interviews/${interview.id}/${step}`, body);
+    applyInterview(updated);
+    if (done) toast(T(done));
+    return updated;
+  } catch (err) {
+    toast(err.message, true);
+    throw err;
+  }
+}
+
+/** Show a flow answer at once; the socket's next frame brings the rest. */
+function applyInterview(updated) {
+  const list = interviews();
+  const index = list.findIndex((i) => i.id === updated.id);
+  if (index >= 0) list[index] = updated;
+  renderQueue();
+  renderCurrent();
+}
+
+function actions(i) {
+  const bar = h("div", { class: "actions" });
+  if (i.state === "waiting") {
+    const form = h("form", { class: "row", dataset: { key: "start-form" } },
+      h("label", { class: "inline" }, T("设置倒计时"), minutesInput("start-minutes"), T("分钟")),
+      h("button", { type: "submit", class: "primary", dataset: { key: "start", primary: "1" } }, T("开始面试")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = form.minutes.value.trim();
+      localStorage.setItem("kiosk.console.minutes", value);
+      try {
+        await runFlow(i, "start", value ? { countdown_minutes: Number(value) } : undefined, "面试已开始。");
+        state.chosen = null;
+        renderQueue(); renderCurrent();
+        const again = $("#current-body [data-primary]"); if (again) again.focus();
+      } catch (err) { /* shown */ }
+    });
+    bar.append(form, flowButton("缺考", "absent", async () => {
+      try { await runFlow(i, "absent", undefined, "已记为缺考。"); state.chosen = null; render(); focusCurrent(); } catch (err) { /* shown */ }
+    }));
+  }
+  if (i.state === "interviewing") {
+    const form = h("form", { class: "row", dataset: { key: "countdown-form" } },
+      h("label", { class: "inline" }, T("设置倒计时"), minutesInput("countdown-minutes"), T("分钟")),
+      h("button", { type: "submit", dataset: { key: "countdown" } }, T("设置倒计时")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = form.minutes.value.trim();
+      try { await runFlow(i, "countdown", { minutes: value ? Number(value) : null }, "倒计时已设置。"); } catch (err) { /* shown */ }
+    });
+    bar.append(form);
+    if (i.marks.some((m) => !m.submitted && !m.excused)) {
+      bar.append(flowButton("免评席位", "excuse", (btn) => openSeatDialog(i, "excuse", btn)));
+    }
+  }
+  if (i.state === "scored") {
+    bar.append(flowButton("宣布成绩", "announce", (btn) => {
+      if ((i.outliers || []).length) {
+        state.dialogInterview = i;
+        $("#announce-warning").textContent = T("第 {seats} 席的评分与其他评委相差超过 15 分，宣布前请与评委核实。", { seats: i.outliers.join("、") });
+        openDialog($("#announce-dialog"), btn);
+      } else {
+        announce(i).catch(() => {});
+      }
+    }, true));
+  }
+  if ((i.state === "interviewing" || i.state === "scored") && i.marks.some((m) => m.submitted)) {
+    bar.append(flowButton("重新评分", "reopen", (btn) => openSeatDialog(i, "reopen", btn)));
+  }
+  if (i.state === "announced") {
+    bar.append(flowButton("拒绝签字", "dispute", (btn) => {
+      state.dialogInterview = i;
+      $("#dispute-form").note.value = "";
+      openDialog($("#dispute-dialog"), btn);
+    }));
+  }
+  return bar;
+}
+
+async function announce(i) {
+  await runFlow(i, "announce", undefined, "成绩已宣布。");
+  state.chosen = null;
+  render();
+  focusCurrent();
+}
+
+function openSeatDialog(i, kind, opener) {
+  state.dialogInterview = i;
+  state.seatKind = kind;
+  const dialog = $("#seat-dialog");
+  $("#seat-dialog-title").textContent = `${T(kind === "excuse" ? "免评席位" : "重新评分")} · ${i.draw_no} ${i.candidate_name}`;
+  const eligible = i.marks.filter((m) => (kind === "excuse" ? !m.submitted && !m.excused : m.submitted));
+  const form = $("#seat-form");
+  form.seat.replaceChildren(...eligible.map((m) => h("option", { value: m.seat }, T("第 {seat} 席", { seat: m.seat }))));
+  form.reason.value = "";
+  openDialog(dialog, opener);
+}
+
+function renderCountdown() {
+  const el = $("#countdown");
+  const i = focused();
+  if (!i || i.state !== "interviewing" || !i.countdown_ends_at) { el.textContent = ""; el.className = "countdown"; return; }
+  const left = Math.round((new Date(i.countdown_ends_at).getTime() - Date.now()) / 1000);
+  if (left <= 0) { el.textContent = T("倒计时已结束"); el.className = "countdown over"; return; }
+  const mm = String(Math.floor(left / 60)).padStart(2, "0");
+  const ss = String(left % 60).padStart(2, "0");
+  el.textContent = T("倒计时 {t}", { t: `${mm}:${ss}` });
+  el.className = "countdown" + (left <= 60 ? " soon" : "");
+}
+
+function renderPositions() {
+  const list = $("#positions");
+  const positions = state.session.positions;
+  if (!positions.length) { list.replaceChildren(h("li", { class: "muted" }, T("还没有岗位。"))); return; }
+  list.replaceChildren(...positions.map((p) => h("li", {},
+    h("strong", {}, p.code), ` ${p.name} · ${T("名额")} ${p.openings} · ${T("差额比例")} ${p.shortlist_ratio}`)));
+}
+
+async function loadLinks() {
+  const sid = state.sid;
+  const data = await api("GET", `/api/sessions/${sid}/links`);
+  if (sid !== state.sid) return;
+  state.links = data;
+  const item = (label, url, img) => h("li", {},
+    h("img", { src: img, alt: "", width: "84", height: "84", loading: "lazy" }),
+    h("div", {},
+      h("strong", {}, label),
+      h("a", { href: url, target: "_blank", rel: "noopener", class: "url" }, url),
+      h("button", { type: "button", class: "small", onclick: async (event) => {
+        try { await navigator.clipboard.writeText(url); event.currentTarget.textContent = T("已复制"); } catch (err) { toast(url); }
+      } }, T("复制链接"))));
+  $("#links").replaceChildren(
+    ...data.judges.map((j) => item(`${T("评委")} · ${T("第 {seat} 席", { seat: j.seat })}`, j.url, `/api/sessions/${sid}/qr/judge/${j.seat}.svg`)),
+    item(T("大屏"), data.display.url, `/api/sessions/${sid}/qr/display.svg`));
+}
+
+let rankingTimer = null;
+function scheduleRanking() {
+  clearTimeout(rankingTimer);
+  rankingTimer = setTimeout(loadRanking, 600);
+}
+
+async function loadRanking() {
+  const target = $("#ranking");
+  const sid = state.sid;
+  let data;
+  try {
+    data = await api("GET", `/api/sessions/${sid}/ranking`);
+  } catch (err) {
+    if (sid === state.sid) target.replaceChildren(h("p", { class: "muted" }, err.status === 404 ? T("排名功能尚未启用。") : err.message));
+    return;
+  }
+  if (sid !== state.sid) return;
+  const blocks = (data.positions || []).map((p) => h("div", { class: "rank-block" },
+    h("h3", {}, `${p.code} ${p.name}`, h("span", { class: "muted small" }, ` · ${T("名额")} ${p.openings} · ${T("拟确定 {n} 名考察对象", { n: p.shortlist_size })}`)),
+    p.ranking.length === 0 ? h("p", { class: "muted small" }, T("暂无已评分的考生。")) :
+      h("table", { class: "ranking" },
+        h("thead", {}, h("tr", {}, ...["名次", "抽签号", "姓名", "总成绩", "面试得分", "考察对象"].map((c) => h("th", { scope: "col" }, T(c))))),
+        h("tbody", {}, ...p.ranking.map((r) => h("tr", { class: r.shortlisted ? "shortlisted" : (r.eligible ? "" : "ineligible") },
+          h("td", { class: "num" }, r.rank), h("td", { class: "num" }, r.draw_no), h("td", {}, r.candidate_name),
+          h("td", { class: "num strong" }, r.total), h("td", { class: "num" }, r.interview),
+          h("td", {}, r.shortlisted ? "✓ " + T("入围") + (r.tie_at_cutoff ? `（${T("并列")}）` : "") : (r.eligible ? "" : T("不足 60 分")))))))));
+  target.replaceChildren(...(blocks.length ? blocks : [h("p", { class: "muted" }, T("还没有岗位。"))]));
+}
+
+/* ---- forms ------------------------------------------------------------------------------- */
+
+function setupConsole() {
+  wireDialogs();
+  const sessionDialog = $("#session-dialog");
+  for (const id of ["#new-session", "#new-session-empty"]) {
+    $(id).addEventListener("click", (event) => {
+      $("#session-form").reset();
+      openDialog(sessionDialog, event.currentTarget);
+    });
+  }
+  const sessionForm = $("#session-form");
+  sessionForm.judge_count.addEventListener("input", () => {
+    const n = Number(sessionForm.judge_count.value);
+    if (n >= 3) sessionForm.min_scores.value = String(Math.min(5, n));
+  });
+  dialogSubmit(sessionDialog, async (form) => {
+    const created = await api("POST", "/api/sessions", {
+      title: form.title.value,
+      batch: form.batch.value,
+      judge_count: Number(form.judge_count.value),
+      min_scores: Number(form.min_scores.value),
+      score_decimals: Number(form.score_decimals.value),
+      result_decimals: Number(form.result_decimals.value),
+    });
+    sessionDialog._opener = null;
+    await loadSessions(created.id);
+    toast(T("已创建场次。"));
+    setTimeout(() => { const first = $("#position-form input"); if (first) first.focus(); });
+  });
+
+  $("#session-select").addEventListener("change", (event) => openSession(Number(event.target.value)));
+  $("#logout").addEventListener("click", async () => {
+    await api("POST", "/api/logout").catch(() => {});
+    location.reload();
+  });
+
+  const positionForm = $("#position-form");
+  positionForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const created = await api("POST", `/api/sessions/${state.sid}/positions`, {
+        code: positionForm.code.value,
+        name: positionForm.name.value,
+        openings: Number(positionForm.openings.value),
+        shortlist_ratio: positionForm.shortlist_ratio.value.trim(),
+      });
+      toast(T("已添加岗位 {code}。", { code: created.code }));
+      positionForm.code.value = "";
+      positionForm.name.value = "";
+      positionForm.code.focus();
+      state.session = await api("GET", `/api/sessions/${state.sid}`);
+      render();
+      scheduleRanking();
+    } catch (err) { toast(err.message, true); }
+  });
+
+  const rosterForm = $("#roster-form");
+  rosterForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("#roster-result");
+    out.replaceChildren();
+    if (!rosterForm.file.files.length) { out.replaceChildren(h("p", { class: "error" }, T("请选择要导入的文件。"))); return; }
+    const body = new FormData();
+    body.append("file", rosterForm.file.files[0]);
+    try {
+      const result = await api("POST", `/api/sessions/${state.sid}/roster`, body);
+      out.replaceChildren(h("p", { class: "ok" }, T("已导入 {n} 名考生。", { n: result.imported })));
+      rosterForm.reset();
+      state.session = await api("GET", `/api/sessions/${state.sid}`);
+      render();
+    } catch (err) {
+      const lines = (err.body.errors || []).filter((e) => e.line !== undefined);
+      out.replaceChildren(
+        h("p", { class: "error" }, lines.length ? T("名单有误，未导入任何一行：") : err.message),
+        lines.length ? h("ol", { class: "errors" }, ...lines.map((e) => h("li", {}, T("第 {line} 行：{message}", { line: e.line, message: e.message })))) : null);
+    }
+  });
+
+  const seatDialog = $("#seat-dialog");
+  dialogSubmit(seatDialog, async (form) => {
+    const kind = state.seatKind;
+    await runFlow(state.dialogInterview, kind, { seat: Number(form.seat.value), reason: form.reason.value },
+      kind === "excuse" ? "已免评。" : "已重新开放评分。");
+  });
+  dialogSubmit($("#dispute-dialog"), async (form) => {
+    await runFlow(state.dialogInterview, "dispute", { note: form.note.value }, "已记录异议。");
+  });
+  dialogSubmit($("#announce-dialog"), async () => {
+    $("#announce-dialog")._opener = null;
+    await announce(state.dialogInterview);
+  });
+
+  loadSessions().catch((err) => toast(err.message, true));
+}
+
+if ($("#login-form")) setupLogin();
+else setupConsole();
