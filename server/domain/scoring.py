@@ -17,7 +17,7 @@ from typing import Any
 from server.errors import InvalidScore
 
 MAX_MARK = Decimal(100)
-_PLAIN = re.compile(r"[0-9]{1,3}(?:\.([0-9]{1,10}))?")
+_PLAIN = re.compile(r"[0-9]+(?:\.([0-9]+))?")  # any leading zeros: "0085" is 85, like "085"
 
 
 class JsonNumberText(str):
