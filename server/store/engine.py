@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 from server.store import models  # noqa: F401  (registers the tables)
+from server.store import components  # noqa: F401
 
 T = TypeVar("T")
 

@@ -1,0 +1,162 @@
+"""Results and the official record: the ranking, weighted components, XLSX and PDF exports.
+
+Reads never change the record. Component writes go through :meth:`Kiosk.change`, each with its
+audit event, so the console learns of them after the commit. The XLSX and PDF are rendered on a
+worker thread: a long export never holds up a judge's acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from server.api.deps import CurrentSecretary, InterviewId, KioskDep, SessionId
+from server.api.schemas import Body, Text
+from server.domain import ranking
+from server.domain.scoring import JsonNumberText, NonFinite, fmt
+from server.exports import pdf_export, xlsx_export
+from server.exports.record import Record, read_record
+from server.store import components
+
+router = APIRouter(prefix="/api", dependencies=[CurrentSecretary], tags=["results"])
+
+M = TypeVar("M", bound=BaseModel)
+ComponentId = Annotated[int, Path(ge=1, le=2**62, description="The component's id")]
+
+
+def _weight(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError('weight must be a decimal written as a string, e.g. "0.4"')  # noqa: TRY004 - pydantic wants ValueError
+    try:
+        weight = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError('weight must be a decimal, e.g. "0.4"') from None
+    if not weight.is_finite() or not 0 < weight < 1:
+        raise ValueError("weight must be greater than 0 and less than 1")
+    if weight.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError("weight has at most 4 decimal places")
+    return weight
+
+
+class ComponentIn(Body):
+    name: Text(50)  # type: ignore[valid-type]
+    weight: Annotated[Any, AfterValidator(_weight)]
+
+
+class ComponentScoreIn(Body):
+    # Parsed like a mark (string or number, 0–100, at most 2 places) inside the transaction.
+    score: Any = Field(default=None)
+
+
+async def exact_body(request: Request, model: type[M]) -> M:
+    """Read a JSON body keeping numbers as their text (no float is made), then validate it."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null", parse_float=JsonNumberText, parse_constant=NonFinite)
+    except ValueError:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _component(c: components.Component) -> dict[str, Any]:
+    return {"id": c.id, "session_id": c.session_id, "name": c.name, "weight": c.weight}
+
+
+async def _record(kiosk: Any, session_id: int) -> Record:
+    return await kiosk.db.read(lambda db: read_record(db, session_id))
+
+
+@router.get("/sessions/{session_id}/ranking")
+async def get_ranking(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
+    record = await _record(kiosk, session_id)
+    return {"session_id": session_id, "result_decimals": record.session.result_decimals,
+            **ranking.to_wire(record.ranking)}
+
+
+@router.get("/sessions/{session_id}/components")
+async def list_components(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
+    def read(db: Any) -> tuple[list[components.Component], dict[int, dict[int, Decimal]]]:
+        return components.list_components(db, session_id), components.scores(db, session_id)
+
+    rows, scores = await kiosk.db.read(read)
+    specs = [ranking.ComponentSpec(c.id or 0, c.name, Decimal(c.weight)) for c in rows]
+    return {
+        "interview_weight": fmt(ranking.interview_weight(specs)),
+        "components": [_component(c) for c in rows],
+        "scores": [
+            {"interview_id": iid, "component_id": cid, "score": fmt(score)}
+            for iid, by_component in sorted(scores.items())
+            for cid, score in sorted(by_component.items())
+        ],
+    }
+
+
+@router.post("/sessions/{session_id}/components", status_code=201)
+async def create_component(session_id: SessionId, request: Request, kiosk: KioskDep) -> dict[str, Any]:
+    """Add a weighted component, e.g. ``{"name": "笔试", "weight": "0.4"}``; the interview keeps the rest."""
+    body = await exact_body(request, ComponentIn)
+    component, _ = await kiosk.change(
+        lambda c: c.session_id,
+        lambda db: components.create_component(db, session_id, body.name, body.weight),
+    )
+    return _component(component)
+
+
+@router.put("/interviews/{interview_id}/components/{component_id}")
+async def set_component_score(
+    interview_id: InterviewId, component_id: ComponentId, request: Request, kiosk: KioskDep
+) -> dict[str, Any]:
+    """Enter or correct a candidate's component score, ``{"score": "88.5"}``."""
+    body = await exact_body(request, ComponentScoreIn)
+    entry, _ = await kiosk.change(
+        lambda e: e.session_id,
+        lambda db: components.set_score(db, interview_id, component_id, body.score),
+    )
+    return {
+        "interview_id": entry.interview_id,
+        "component_id": entry.component_id,
+        "score": entry.score,
+        "old_score": entry.old_score,
+    }
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body, media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/sessions/{session_id}/export.xlsx")
+async def export_xlsx(session_id: SessionId, kiosk: KioskDep) -> Response:
+    record = await _record(kiosk, session_id)
+    body = await asyncio.to_thread(xlsx_export.render, record)
+    return _download(
+        body,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"session-{session_id}.xlsx",
+    )
+
+
+@router.get("/sessions/{session_id}/export.pdf")
+async def export_pdf(session_id: SessionId, kiosk: KioskDep) -> Response:
+    record = await _record(kiosk, session_id)
+    body = await asyncio.to_thread(pdf_export.render, record)
+    return _download(body, "application/pdf", f"session-{session_id}.pdf")
+
+
+def mount(app: FastAPI) -> None:
+    """Add the results routes to the application."""
+    app.include_router(router)

@@ -1,0 +1,374 @@
+"""The PDF score sheet (面试成绩登记表): the record a panel signs on paper.
+
+One row per candidate with every seat's mark (the dropped ones struck through), the result, the
+candidate's own signature drawn from the stored strokes as vector lines, and the signing time;
+then the ranking of each post and lines for the judges', the scorer's and the supervisor's
+signatures. Every page carries the audit chain's head hash, in print and as a QR code, so a
+paper copy can be matched to the electronic record it came from.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+import segno
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from server.domain.ranking import PostRanking
+from server.domain.scoring import fmt
+from server.domain.states import SCORED_STATES
+from server.domain.views import InterviewView
+from server.exports.fonts import cjk_font
+from server.exports.record import (
+    STATE_ZH,
+    UNRANKED_ZH,
+    Record,
+    dropped_seat,
+    local,
+    rules_text,
+)
+
+PAGE = landscape(A4)
+MARGIN = 12 * mm
+FOOTER = 30 * mm  # room for the hash and its QR code
+QR_SIZE = 24 * mm
+GRID = colors.HexColor("#666666")
+HEAD_BG = colors.HexColor("#E4E9F0")
+FLAG_BG = colors.HexColor("#FFF2CC")
+GREY = "#777777"
+
+
+class Styles:
+    def __init__(self, font: str) -> None:
+        self.font = font
+        self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
+        self.subtitle = ParagraphStyle("subtitle", fontName=font, fontSize=11, leading=16, alignment=TA_CENTER)
+        self.h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
+        self.body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
+        self.cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+        self.center = ParagraphStyle("center", parent=self.cell, alignment=TA_CENTER)
+        self.head = ParagraphStyle("head", parent=self.center, fontSize=8)
+
+
+class Signature(Flowable):
+    """A candidate's signature, redrawn from its ``[[x, y, t], ...]`` strokes as vector lines."""
+
+    def __init__(self, strokes: Sequence[Sequence[Sequence[float]]] | None, width: float, height: float) -> None:
+        super().__init__()
+        self.strokes = [s for s in (strokes or []) if s]
+        self.width, self.height = width, height
+
+    def wrap(self, _avail_width: float, _avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        points = [p for stroke in self.strokes for p in stroke]
+        if not points:
+            return
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        left, top = min(xs), min(ys)
+        span_x, span_y = max(max(xs) - left, 1), max(max(ys) - top, 1)
+        pad = 1.5
+        scale = min((self.width - 2 * pad) / span_x, (self.height - 2 * pad) / span_y)
+        off_x = (self.width - span_x * scale) / 2
+        off_y = (self.height - span_y * scale) / 2
+        canvas = self.canv
+        canvas.setStrokeColor(colors.HexColor("#1a237e"))
+        canvas.setLineWidth(0.7)
+        canvas.setLineCap(1)
+        canvas.setLineJoin(1)
+        for stroke in self.strokes:
+            # Screen y grows downward; PDF y grows upward.
+            path = canvas.beginPath()
+            x0, y0 = stroke[0][0], stroke[0][1]
+            path.moveTo(off_x + (x0 - left) * scale, self.height - off_y - (y0 - top) * scale)
+            for x, y, *_ in stroke[1:]:
+                path.lineTo(off_x + (x - left) * scale, self.height - off_y - (y - top) * scale)
+            canvas.drawPath(path, stroke=1, fill=0)
+
+
+def qr_payload(record: Record) -> str:
+    return f"interview-kiosk session={record.session.id} seq={record.head_seq} head={record.head_hash}"
+
+
+def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
+    """Draw ``text`` as a QR code of ``size`` points, as filled squares (no raster image)."""
+    code = segno.make(text, error="m", micro=False)
+    rows = [list(r) for r in code.matrix]
+    border = 2
+    modules = len(rows) + 2 * border
+    unit = size / modules
+    canvas.setFillColor(colors.white)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColor(colors.black)
+    for r, row in enumerate(rows):
+        for c, dark in enumerate(row):
+            if dark:
+                canvas.rect(
+                    x + (c + border) * unit, y + size - (r + border + 1) * unit, unit, unit,
+                    stroke=0, fill=1,
+                )
+
+
+def _page(record: Record, font: str) -> Any:
+    payload = qr_payload(record)
+
+    def draw(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        width, height = PAGE
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.HexColor(GREY))
+        canvas.drawString(MARGIN, height - 8 * mm, f"面试成绩登记表 · {record.session.title}")
+        canvas.drawRightString(width - MARGIN, height - 8 * mm, f"第 {doc.page} 页")
+        qr_x = width - MARGIN - QR_SIZE
+        qr_y = 4 * mm
+        _draw_qr(canvas, payload, qr_x, qr_y, QR_SIZE)
+        canvas.setStrokeColor(colors.HexColor("#BBBBBB"))
+        canvas.line(MARGIN, FOOTER - 2 * mm, qr_x - 4 * mm, FOOTER - 2 * mm)
+        canvas.setFillColor(colors.black)
+        canvas.drawString(
+            MARGIN, FOOTER - 7 * mm,
+            f"审计链头哈希（共 {record.head_seq} 条事件，场次 {record.session.id}）：",
+        )
+        canvas.setFont("Courier", 8.5)
+        canvas.drawString(MARGIN, FOOTER - 12 * mm, record.head_hash)
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(colors.HexColor(GREY))
+        canvas.drawString(
+            MARGIN, FOOTER - 17 * mm,
+            "用右侧二维码或上面的哈希与电子记录（audit.jsonl，kiosk verify）核对：二者一致即本表与电子记录相符。",
+        )
+        canvas.restoreState()
+
+    return draw
+
+
+def render(record: Record) -> bytes:
+    """Return the sitting's score sheet as PDF bytes."""
+    font = cjk_font()
+    st = Styles(font)
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=FOOTER + 2 * mm,
+        title=f"面试成绩登记表 {record.session.title}",
+        author="interview-kiosk",
+        subject=f"audit head {record.head_hash}",
+    )
+    story: list[Any] = [
+        Paragraph("面试成绩登记表", st.title),
+        Paragraph(escape(record.session.title), st.subtitle),
+        Spacer(1, 2 * mm),
+        Paragraph(_info_line(record), st.body),
+        Spacer(1, 1 * mm),
+    ]
+    story += [Paragraph(f"· {escape(line)}", st.body) for line in rules_text(record)]
+    story.append(
+        Paragraph(
+            f'<font color="{GREY}">表中带删除线的分数为去掉的分数（高 = 最高分，低 = 最低分）；'
+            "“回避”为该评委回避本场面试；“—”为尚未评分。签字时间为北京时间。</font>",
+            st.body,
+        )
+    )
+    story.append(Spacer(1, 3 * mm))
+    story.append(_score_table(record, st, doc.width))
+    for post in record.ranking.posts:
+        story.append(KeepTogether(_ranking_block(record, post, st, doc.width)))
+    story.append(KeepTogether(_signature_block(record, st, doc.width)))
+    doc.build(story, onFirstPage=_page(record, font), onLaterPages=_page(record, font))
+    return out.getvalue()
+
+
+def _info_line(record: Record) -> str:
+    s = record.session
+    parts = [
+        f"日期：{record.held_on():%Y年%m月%d日}",
+        f"批次：{escape(s.batch) if s.batch else '—'}",
+        f"岗位：{len(s.positions)} 个",
+        f"考生：{len(s.interviews)} 人次",
+        f"评委：{s.judge_count} 人",
+    ]
+    return "　　".join(parts)
+
+
+def _mark_cell(interview: InterviewView, seat: int, st: Styles) -> Any:
+    if seat in interview.excused:
+        return Paragraph("回避", st.center)
+    if interview.state not in SCORED_STATES or seat not in interview.marks:
+        return Paragraph("—", st.center)
+    text = fmt(interview.marks[seat])
+    side = dropped_seat(interview, seat)
+    if side is None:
+        return Paragraph(text or "", st.center)
+    tag = "高" if side == "high" else "低"
+    return Paragraph(f'<font color="{GREY}"><strike>{text}</strike><font size="6">{tag}</font></font>', st.center)
+
+
+def _score_table(record: Record, st: Styles, width: float) -> Table:
+    s = record.session
+    components = record.ranking.components
+    seats = list(range(1, s.judge_count + 1))
+    totals = {r.candidate.interview_id: r.total for p in record.ranking.posts for r in p.ranking}
+    sig_w, sig_h = 30 * mm, 10 * mm
+    fixed = {
+        "draw": 11 * mm, "name": 20 * mm, "post": 24 * mm, "result": 16 * mm,
+        "state": 17 * mm, "sign": sig_w + 2 * mm, "time": 20 * mm,
+    }
+    part_w = 15 * mm
+    rest = width - sum(fixed.values()) - part_w * (len(components) + (1 if components else 0))
+    mark_w = min(14 * mm, rest / len(seats))
+    spare = rest - mark_w * len(seats)
+    fixed["name"] += spare * 0.5
+    fixed["post"] += spare * 0.5
+
+    head = ["抽签号", "岗位", "姓名"] + [f"评委{n}" for n in seats] + ["面试得分"]
+    head += [f"{c.name}" for c in components] + (["总成绩"] if components else [])
+    head += ["状态", "考生签字", "签字时间"]
+    rows: list[list[Any]] = [[Paragraph(escape(h), st.head) for h in head]]
+    for interview in s.interviews:
+        reveal = interview.state in SCORED_STATES
+        row: list[Any] = [
+            Paragraph(str(interview.draw_no), st.center),
+            Paragraph(escape(f"{interview.position_code} {interview.position_name}"), st.cell),
+            Paragraph(escape(interview.candidate_name), st.cell),
+        ]
+        row += [_mark_cell(interview, seat, st) for seat in seats]
+        row.append(Paragraph(f"<b>{fmt(interview.result)}</b>" if reveal else "—", st.center))
+        entered = record.scores.get(interview.id, {})
+        row += [Paragraph(fmt(entered.get(c.id)) or "—", st.center) for c in components]
+        if components:
+            total = totals.get(interview.id)
+            row.append(Paragraph(f"<b>{fmt(total)}</b>" if total is not None else "—", st.center))
+        row.append(Paragraph(STATE_ZH.get(interview.state, interview.state), st.center))
+        row.append(Signature(record.signatures.get(interview.id), sig_w, sig_h))
+        signed = local(interview.signed_at) if interview.signed_at else None
+        row.append(Paragraph(f"{signed:%Y-%m-%d}<br/>{signed:%H:%M:%S}" if signed else "", st.center))
+        rows.append(row)
+    if not s.interviews:
+        rows.append([Paragraph("（本场次暂无考生）", st.cell)] + [""] * (len(head) - 1))
+    widths = [fixed["draw"], fixed["post"], fixed["name"]] + [mark_w] * len(seats) + [fixed["result"]]
+    widths += [part_w] * (len(components) + (1 if components else 0))
+    widths += [fixed["state"], fixed["sign"], fixed["time"]]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    style = [
+        ("FONT", (0, 0), (-1, -1), st.font, 8.5),
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if not s.interviews:
+        style.append(("SPAN", (0, 1), (-1, 1)))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) -> list[Any]:
+    p = post.position
+    components = record.ranking.components
+    block: list[Any] = [
+        Paragraph(
+            f"岗位排名：{escape(p.code)} {escape(p.name)}"
+            f'<font size="9">　（职位数 {p.openings}，考察比例 {fmt(p.shortlist_ratio)}，'
+            f"初步考察对象 {post.shortlist_size} 人）</font>",
+            st.h2,
+        )
+    ]
+    head = ["名次", "抽签号", "姓名", "面试得分"] + [c.name for c in components]
+    head += ["总成绩", "达到60分", "初步考察对象", "备注"]
+    rows: list[list[Any]] = [[Paragraph(escape(h), st.head) for h in head]]
+    flagged = []
+    for index, ranked in enumerate(post.ranking, start=1):
+        c = ranked.candidate
+        row = [
+            Paragraph(str(ranked.rank), st.center),
+            Paragraph(str(c.draw_no), st.center),
+            Paragraph(escape(c.candidate_name), st.cell),
+            Paragraph(fmt(ranked.interview) or "", st.center),
+        ]
+        row += [Paragraph(fmt(c.components.get(comp.id)) or "—", st.center) for comp in components]
+        row += [
+            Paragraph(f"<b>{fmt(ranked.total)}</b>", st.center),
+            Paragraph("是" if ranked.eligible else "否", st.center),
+            Paragraph("是" if ranked.shortlisted else "", st.center),
+            Paragraph("末位并列，提交领导小组研究确定" if ranked.tie_at_cutoff else "", st.cell),
+        ]
+        rows.append(row)
+        if ranked.tie_at_cutoff:
+            flagged.append(index)
+    if not post.ranking:
+        rows.append([Paragraph("（暂无已评分的考生）", st.cell)] + [""] * (len(head) - 1))
+    base = [14 * mm, 14 * mm, 30 * mm, 20 * mm] + [18 * mm] * len(components)
+    base += [20 * mm, 18 * mm, 24 * mm]
+    widths = base + [max(40 * mm, min(width - sum(base), 80 * mm))]
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    style += [("BACKGROUND", (0, i), (-1, i), FLAG_BG) for i in flagged]
+    if not post.ranking:
+        style.append(("SPAN", (0, 1), (-1, 1)))
+    table.setStyle(TableStyle(style))
+    block.append(table)
+    if post.unranked:
+        names = {c.id: c.name for c in components}
+        items = []
+        for apart in post.unranked:
+            c = apart.candidate
+            reason = UNRANKED_ZH[apart.reason]
+            if apart.missing:
+                reason += "：" + "、".join(names.get(m, str(m)) for m in apart.missing)
+            items.append(f"{c.draw_no} 号 {escape(c.candidate_name)}（{reason}）")
+        block.append(Spacer(1, 1.5 * mm))
+        block.append(Paragraph("未参加排名：" + "；".join(items), st.body))
+    return block
+
+
+def _signature_block(record: Record, st: Styles, width: float) -> list[Any]:
+    seats = list(range(1, record.session.judge_count + 1))
+    per_row = 4
+    people = [f"{seat} 号评委" for seat in seats]
+    rows_of = [people[i:i + per_row] for i in range(0, len(people), per_row)]
+    rows_of.append(["记分员", "监督员", "日期"])
+    label, gap = 20 * mm, 6 * mm
+    line = width / per_row - label - gap
+    cells: list[list[Any]] = []
+    style: list[Any] = [("VALIGN", (0, 0), (-1, -1), "BOTTOM")]
+    for r, names in enumerate(rows_of):
+        row: list[Any] = []
+        for c, name in enumerate(names):
+            row += [Paragraph(f"{name}：", st.body), "", ""]
+            style.append(("LINEBELOW", (3 * c + 1, r), (3 * c + 1, r), 0.6, colors.black))
+        row += ["", "", ""] * (per_row - len(names))
+        cells.append(row)
+    table = Table(cells, colWidths=[label, line, gap] * per_row, rowHeights=12 * mm, hAlign="LEFT")
+    table.setStyle(TableStyle(style))
+    return [Paragraph("签字确认", st.h2), table]
