@@ -141,8 +141,17 @@ def read_rows(raw: bytes, filename: str) -> list[tuple[int, list[str]]]:
         )
     if raw.startswith(b"PK\x03\x04"):
         return _xlsx_rows(raw)
-    if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".pdf", ".doc", ".docx")):
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
         raise _bad_file("文件内容不是有效的 Excel 表格。", "The file is not a valid Excel workbook.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise _bad_file(
+                "无法识别文件编码。请在 Excel 中“另存为”CSV UTF-8 或 .xlsx 后重新导入。",
+                "Cannot read the file's encoding: save it as CSV UTF-8 or .xlsx and import again.",
+            ) from None
     if b"\x00" in raw[:4096]:
         raise _bad_file(
             "这不是 CSV 或 XLSX 文件。请使用名单模板。",
