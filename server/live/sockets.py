@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from datetime import timedelta
@@ -71,6 +72,21 @@ def error_frame(error: KioskError, request_id: Any = None, lang: str = "zh") -> 
     }
 
 
+def encode_frame(frame: Any) -> str:
+    """JSON text for a frame, always sendable as UTF-8.
+
+    A frame may echo what a client sent (a request id, a bad score, an unknown type), and JSON
+    lets a client send a lone surrogate (``"\\ud800"``) that UTF-8 cannot carry: such a frame
+    is written with ASCII escapes instead, so the error still reaches the client.
+    """
+    text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(frame, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
 async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
     """Drain one socket's queue; on overflow, close it so the page reconnects for a fresh state."""
     while True:
@@ -78,7 +94,7 @@ async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
         if frame is CLOSE:
             await ws.close(code=1013)
             return
-        await ws.send_json(frame)
+        await ws.send_text(encode_frame(frame))
 
 
 async def _refuse(ws: WebSocket) -> None:
