@@ -1,0 +1,1 @@
+"""The judge's phone page: templates, static JS/CSS and the English catalog (no build step)."""

@@ -1,0 +1,118 @@
+"""The judge's phone page and the hall display pages, with their static files.
+
+The pages are thin shells: everything they show comes over their socket
+(``/ws/judge/{token}``, ``/ws/display/{token}``). The page route only checks that the token
+is of the right kind, so that a wrong link gets a friendly page instead of a dead screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+import display_ui
+import judge_ui
+from server.api import i18n
+from server.errors import NotFound
+from server.store import repository as repo
+
+
+
+def _package_dir(package: Any) -> Path:
+    # ``__path__`` rather than ``__file__``: an editable install made before the package had an
+    # ``__init__.py`` imports it as a namespace package, which has no ``__file__``.
+    return Path(next(iter(package.__path__))).resolve()
+
+
+JUDGE_DIR = _package_dir(judge_ui)
+DISPLAY_DIR = _package_dir(display_ui)
+JUDGE_TRANSLATIONS = JUDGE_DIR / "translations"
+DISPLAY_TRANSLATIONS = DISPLAY_DIR / "translations"
+JUDGE_STATIC = "/assets/judge"
+DISPLAY_STATIC = "/assets/display"
+
+
+
+def _templates(directory: Path, translations_dir: Path) -> Jinja2Templates:
+    """``i18n.templates``, or the same set-up by hand where Starlette refuses its arguments."""
+    try:
+        return i18n.templates(directory, translations_dir)
+    except TypeError:
+        # Starlette 1.x's Jinja2Templates takes no Environment options (``extensions=``), only
+        # ``env=``: build the Environment ourselves with the same language-following ``_()``.
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(directory)),
+            autoescape=jinja2.select_autoescape(),
+            extensions=["jinja2.ext.i18n"],
+        )
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=lambda message: i18n._current.get().gettext(message),
+            ngettext=lambda s, p, n: i18n._current.get().ngettext(s, p, n),
+            newstyle=True,
+        )
+        env.globals["translations_dir"] = str(translations_dir)
+        return Jinja2Templates(env=env)
+
+
+_judge = _templates(JUDGE_DIR / "templates", JUDGE_TRANSLATIONS)
+_display = _templates(DISPLAY_DIR / "templates", DISPLAY_TRANSLATIONS)
+for _tpl in (_judge, _display):
+    _tpl.env.globals.update(judge_static=JUDGE_STATIC, display_static=DISPLAY_STATIC)
+
+
+async def _resolve(request: Request, token: str, role: str) -> Any | None:
+    kiosk = request.app.state.kiosk
+    try:
+        return await kiosk.db.read(lambda db: repo.resolve_token(db, token, role))
+    except NotFound:
+        return None
+
+
+def _not_found(request: Request) -> Any:
+    response = i18n.render(_judge, request, "not_found.html", JUDGE_TRANSLATIONS)
+    response.status_code = 404
+    return response
+
+
+def _no_store(response: Any) -> Any:
+    # The page holds a secret token in its URL and is only a shell: never cache it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+async def judge_page(request: Request, token: str) -> Any:
+    row = await _resolve(request, token, "judge")
+    if row is None:
+        return _not_found(request)
+    return _no_store(
+        i18n.render(_judge, request, "judge.html", JUDGE_TRANSLATIONS, token=token, seat=row.seat)
+    )
+
+
+async def display_page(request: Request, token: str) -> Any:
+    if await _resolve(request, token, "display") is None:
+        return _not_found(request)
+    return _no_store(
+        i18n.render(_display, request, "display.html", DISPLAY_TRANSLATIONS, token=token)
+    )
+
+
+async def sign_page(request: Request, token: str) -> Any:
+    if await _resolve(request, token, "display") is None:
+        return _not_found(request)
+    return _no_store(i18n.render(_display, request, "sign.html", DISPLAY_TRANSLATIONS, token=token))
+
+
+def mount(app: FastAPI) -> None:
+    """Add the page routes and the static files of both UIs to ``app``."""
+    app.mount(JUDGE_STATIC, StaticFiles(directory=JUDGE_DIR / "static"), name="judge_static")
+    app.mount(DISPLAY_STATIC, StaticFiles(directory=DISPLAY_DIR / "static"), name="display_static")
+    app.add_api_route("/judge/{token}", judge_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/display/{token}", display_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/display/{token}/sign", sign_page, methods=["GET"], include_in_schema=False)
