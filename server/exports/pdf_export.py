@@ -52,6 +52,7 @@ QR_SIZE = 24 * mm
 GRID = colors.HexColor("#666666")
 HEAD_BG = colors.HexColor("#E4E9F0")
 FLAG_BG = colors.HexColor("#FFF2CC")
+POST_BG = colors.HexColor("#F3F5F8")
 GREY = "#777777"
 
 
@@ -212,79 +213,107 @@ def _info_line(record: Record) -> str:
     return "　　".join(parts)
 
 
-def _mark_cell(interview: InterviewView, seat: int, st: Styles) -> Any:
+def _mark_cell(interview: InterviewView, seat: int, style: ParagraphStyle, narrow: bool) -> Any:
     if seat in interview.excused:
-        return Paragraph("回避", st.center)
+        return Paragraph("回避", style)
     if interview.state not in SCORED_STATES or seat not in interview.marks:
-        return Paragraph("—", st.center)
+        return Paragraph("—", style)
     text = fmt(interview.marks[seat])
     side = dropped_seat(interview, seat)
     if side is None:
-        return Paragraph(text or "", st.center)
+        return Paragraph(text or "", style)
     tag = "高" if side == "high" else "低"
-    return Paragraph(f'<font color="{GREY}"><strike>{text}</strike><font size="6">{tag}</font></font>', st.center)
+    gap = "<br/>" if narrow else ""
+    return Paragraph(
+        f'<font color="{GREY}"><strike>{text}</strike>{gap}<font size="6">{tag}</font></font>', style
+    )
 
 
 def _score_table(record: Record, st: Styles, width: float) -> Table:
+    """One row per candidate, grouped under a row per post; two header rows (seats under 评委评分)."""
     s = record.session
     components = record.ranking.components
     seats = list(range(1, s.judge_count + 1))
     totals = {r.candidate.interview_id: r.total for p in record.ranking.posts for r in p.ranking}
     sig_w, sig_h = 30 * mm, 10 * mm
-    fixed = {
-        "draw": 11 * mm, "name": 20 * mm, "post": 24 * mm, "result": 16 * mm,
-        "state": 17 * mm, "sign": sig_w + 2 * mm, "time": 20 * mm,
-    }
+    fixed = {"draw": 11 * mm, "name": 22 * mm, "result": 16 * mm, "state": 17 * mm,
+             "sign": sig_w + 2 * mm, "time": 20 * mm}
     part_w = 15 * mm
     rest = width - sum(fixed.values()) - part_w * (len(components) + (1 if components else 0))
-    mark_w = min(14 * mm, rest / len(seats))
+    mark_w = min(15 * mm, rest / len(seats))
+    # Room left over (few judges) goes to the name, then to the signature; the rest stays margin.
     spare = rest - mark_w * len(seats)
-    fixed["name"] += spare * 0.5
-    fixed["post"] += spare * 0.5
+    to_name = min(spare, 23 * mm)
+    to_sign = min(spare - to_name, 20 * mm)
+    fixed["name"] += to_name
+    fixed["sign"] += to_sign
+    sig_w += to_sign
+    narrow = mark_w < 13 * mm
+    mark_style = ParagraphStyle("mark", parent=st.center, fontSize=7.5 if narrow else 8.5)
 
-    head = ["抽签号", "岗位", "姓名"] + [f"评委{n}" for n in seats] + ["面试得分"]
-    head += [f"{c.name}" for c in components] + (["总成绩"] if components else [])
-    head += ["状态", "考生签字", "签字时间"]
-    rows: list[list[Any]] = [[Paragraph(escape(h), st.head) for h in head]]
-    for interview in s.interviews:
-        reveal = interview.state in SCORED_STATES
-        row: list[Any] = [
-            Paragraph(str(interview.draw_no), st.center),
-            Paragraph(escape(f"{interview.position_code} {interview.position_name}"), st.cell),
-            Paragraph(escape(interview.candidate_name), st.cell),
-        ]
-        row += [_mark_cell(interview, seat, st) for seat in seats]
-        row.append(Paragraph(f"<b>{fmt(interview.result)}</b>" if reveal else "—", st.center))
-        entered = record.scores.get(interview.id, {})
-        row += [Paragraph(fmt(entered.get(c.id)) or "—", st.center) for c in components]
-        if components:
-            total = totals.get(interview.id)
-            row.append(Paragraph(f"<b>{fmt(total)}</b>" if total is not None else "—", st.center))
-        row.append(Paragraph(STATE_ZH.get(interview.state, interview.state), st.center))
-        row.append(Signature(record.signatures.get(interview.id), sig_w, sig_h))
-        signed = local(interview.signed_at) if interview.signed_at else None
-        row.append(Paragraph(f"{signed:%Y-%m-%d}<br/>{signed:%H:%M:%S}" if signed else "", st.center))
-        rows.append(row)
-    if not s.interviews:
-        rows.append([Paragraph("（本场次暂无考生）", st.cell)] + [""] * (len(head) - 1))
-    widths = [fixed["draw"], fixed["post"], fixed["name"]] + [mark_w] * len(seats) + [fixed["result"]]
-    widths += [part_w] * (len(components) + (1 if components else 0))
-    widths += [fixed["state"], fixed["sign"], fixed["time"]]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    style = [
-        ("FONT", (0, 0), (-1, -1), st.font, 8.5),
+    before = ["抽签号", "姓名"]
+    after = ["面试得分"] + [c.name for c in components] + (["总成绩"] if components else [])
+    after += ["状态", "考生签字", "签字时间"]
+    columns = len(before) + len(seats) + len(after)
+    first = [Paragraph(h, st.head) for h in before]
+    first += [Paragraph("评委评分（席位）", st.head)] + [""] * (len(seats) - 1)
+    first += [Paragraph(escape(h), st.head) for h in after]
+    second: list[Any] = [""] * len(before) + [Paragraph(str(n), st.head) for n in seats]
+    second += [""] * len(after)
+    rows: list[list[Any]] = [first, second]
+    style: list[Any] = [
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("BACKGROUND", (0, 0), (-1, 1), HEAD_BG),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ("LEFTPADDING", (0, 0), (-1, -1), 2),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("SPAN", (len(before), 0), (len(before) + len(seats) - 1, 0)),
     ]
+    for c in [*range(len(before)), *range(len(before) + len(seats), columns)]:
+        style.append(("SPAN", (c, 0), (c, 1)))
+
+    for position in s.positions:
+        members = [i for i in s.interviews if i.position_code == position.code]
+        heading = f"岗位 {escape(position.code)}　{escape(position.name)}　（职位数 {position.openings}）"
+        rows.append([Paragraph(f"<b>{heading}</b>", st.cell)] + [""] * (columns - 1))
+        style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
+                  ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), POST_BG)]
+        for interview in members:
+            rows.append(_score_row(record, interview, seats, totals, st, mark_style, narrow, sig_w, sig_h))
     if not s.interviews:
-        style.append(("SPAN", (0, 1), (-1, 1)))
+        rows.append([Paragraph("（本场次暂无考生）", st.cell)] + [""] * (columns - 1))
+        style.append(("SPAN", (0, 2), (-1, 2)))
+    widths = [fixed["draw"], fixed["name"]] + [mark_w] * len(seats) + [fixed["result"]]
+    widths += [part_w] * (len(components) + (1 if components else 0))
+    widths += [fixed["state"], fixed["sign"], fixed["time"]]
+    table = Table(rows, colWidths=widths, repeatRows=2)
     table.setStyle(TableStyle(style))
     return table
+
+
+def _score_row(
+    record: Record, interview: InterviewView, seats: list[int], totals: dict[int, Any],
+    st: Styles, mark_style: ParagraphStyle, narrow: bool, sig_w: float, sig_h: float,
+) -> list[Any]:
+    reveal = interview.state in SCORED_STATES
+    row: list[Any] = [
+        Paragraph(str(interview.draw_no), st.center),
+        Paragraph(escape(interview.candidate_name), st.cell),
+    ]
+    row += [_mark_cell(interview, seat, mark_style, narrow) for seat in seats]
+    row.append(Paragraph(f"<b>{fmt(interview.result)}</b>" if reveal else "—", st.center))
+    entered = record.scores.get(interview.id, {})
+    row += [Paragraph(fmt(entered.get(c.id)) or "—", st.center) for c in record.ranking.components]
+    if record.ranking.components:
+        total = totals.get(interview.id)
+        row.append(Paragraph(f"<b>{fmt(total)}</b>" if total is not None else "—", st.center))
+    row.append(Paragraph(STATE_ZH.get(interview.state, interview.state), st.center))
+    row.append(Signature(record.signatures.get(interview.id), sig_w, sig_h))
+    signed = local(interview.signed_at) if interview.signed_at else None
+    row.append(Paragraph(f"{signed:%Y-%m-%d}<br/>{signed:%H:%M:%S}" if signed else "", st.center))
+    return row
 
 
 def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) -> list[Any]:
@@ -358,7 +387,7 @@ def _signature_block(record: Record, st: Styles, width: float) -> list[Any]:
     people = [f"{seat} 号评委" for seat in seats]
     rows_of = [people[i:i + per_row] for i in range(0, len(people), per_row)]
     rows_of.append(["记分员", "监督员", "日期"])
-    label, gap = 20 * mm, 6 * mm
+    label, gap = 26 * mm, 6 * mm
     line = width / per_row - label - gap
     cells: list[list[Any]] = []
     style: list[Any] = [("VALIGN", (0, 0), (-1, -1), "BOTTOM")]
