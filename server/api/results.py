@@ -21,7 +21,7 @@ from server.api.schemas import Body, Text
 from server.domain import ranking
 from server.domain.scoring import JsonNumberText, NonFinite, fmt
 from server.exports import pdf_export, xlsx_export
-from server.exports.record import Record, read_record
+from server.exports.record import Record, read_ranking, read_record
 from server.store import components
 
 router = APIRouter(prefix="/api", dependencies=[CurrentSecretary], tags=["results"])
@@ -80,9 +80,9 @@ async def _record(kiosk: Any, session_id: int) -> Record:
 
 @router.get("/sessions/{session_id}/ranking")
 async def get_ranking(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
-    record = await _record(kiosk, session_id)
-    return {"session_id": session_id, "result_decimals": record.session.result_decimals,
-            **ranking.to_wire(record.ranking)}
+    ranked = await kiosk.db.read(lambda db: read_ranking(db, session_id))
+    return {"session_id": session_id, "result_decimals": ranked.result_decimals,
+            **ranking.to_wire(ranked)}
 
 
 @router.get("/sessions/{session_id}/components")

@@ -54,6 +54,13 @@ def read_record(db: Session, session_id: int) -> Record:
     )
 
 
+def read_ranking(db: Session, session_id: int) -> SittingRanking:
+    """Rank a sitting's posts (no audit log or signatures read); raise ``NotFound`` if unknown."""
+    session = repo.load_snapshot(db, session_id)
+    specs = components.specs(db, session_id)
+    return ranking.rank_sitting(session, specs, components.scores(db, session_id))
+
+
 def local(moment: datetime) -> datetime:
     return moment.astimezone(BEIJING)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,7 @@ def _naive_local(moment: datetime | None) -> datetime | None:
     return None if moment is None else local(moment).replace(tzinfo=None)
 
 
-def _header(ws: Worksheet, row: int, titles: list[str], widths: list[float]) -> None:
+def _header(ws: Worksheet, row: int, titles: list[str], widths: Sequence[float]) -> None:
     for col, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
         cell = ws.cell(row=row, column=col, value=title)
         cell.font = BOLD
