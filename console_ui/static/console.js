@@ -268,6 +268,7 @@ function renderLive() {
 
 function render() {
   renderLive();
+  renderCountdown();
   renderMeta();
   renderQueue();
   renderCurrent();
@@ -351,7 +352,7 @@ function renderCurrent() {
     else if (m.submitted) status = h("span", { class: "sub done" }, "✓ " + T("已提交"));
     else status = h("span", { class: "sub todo" }, T("未提交"));
     const score = m.score !== null
-      ? h("div", { class: "score" + (m.dropped ? " dropped" : "") }, m.score,
+      ? h("div", { class: "score" + (m.dropped ? " dropped" : "") }, h("span", { class: "value" }, m.score),
         m.dropped ? h("small", {}, T(m.dropped === "high" ? "去掉最高分" : "去掉最低分")) : null)
       : null;
     return h("li", {
@@ -387,6 +388,7 @@ function renderCurrent() {
   if (i.note) parts.push(h("p", { class: "muted small" }, `${T("备注")}：${i.note}`));
   parts.push(actions(i));
   target.replaceChildren(...parts);
+  renderCountdown();
 
   if (activeKey) {
     const again = target.querySelector(`[data-key="${activeKey}"]`);
@@ -409,7 +411,7 @@ function renderPending(current) {
 function minutesInput(key) {
   return h("input", {
     type: "number", name: "minutes", min: "1", max: "240", size: "4", class: "minutes",
-    "aria-label": T("分钟"), placeholder: T("（不限时）"), dataset: { key },
+    "aria-label": T("分钟"), placeholder: T("不限时"), dataset: { key },
     value: localStorage.getItem("kiosk.console.minutes") || "",
     oninput: (event) => localStorage.setItem("kiosk.console.minutes", event.target.value.trim()),
   });
@@ -474,7 +476,8 @@ function actions(i) {
       try { await runFlow(i, "countdown", { minutes: value ? Number(value) : null }, "倒计时已设置。"); } catch (err) { /* shown */ }
     });
     bar.append(form);
-    if (i.marks.some((m) => !m.submitted && !m.excused)) {
+    // Excusing is offered only while enough seats would remain to score the interview.
+    if (i.marks.some((m) => !m.submitted && !m.excused) && i.expected - 1 >= state.session.min_scores) {
       bar.append(flowButton("免评席位", "excuse", (btn) => openSeatDialog(i, "excuse", btn)));
     }
   }
@@ -562,7 +565,7 @@ async function loadLinks() {
 let rankingTimer = null;
 function scheduleRanking() {
   clearTimeout(rankingTimer);
-  rankingTimer = setTimeout(loadRanking, 600);
+  rankingTimer = setTimeout(loadRanking, 300);
 }
 
 async function loadRanking() {
