@@ -375,7 +375,7 @@ def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) 
             reason = UNRANKED_ZH[apart.reason]
             if apart.missing:
                 reason += "：" + "、".join(names.get(m, str(m)) for m in apart.missing)
-            items.append(f"{c.draw_no} 号 {escape(c.candidate_name)}（{reason}）")
+            items.append(f"{c.draw_no} 号 {escape(c.candidate_name)}（{escape(reason)}）")
         block.append(Spacer(1, 1.5 * mm))
         block.append(Paragraph("未参加排名：" + "；".join(items), st.body))
     return block

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -88,13 +89,16 @@ def _header(ws: Worksheet, row: int, titles: list[str], widths: Sequence[float])
 
 def _title(ws: Worksheet, text: str, lines: list[str]) -> int:
     """Write a title and a few lines under it; return the next free row."""
-    ws.cell(row=1, column=1, value=text).font = TITLE
+    _put(ws, 1, 1, text).font = TITLE
     for offset, line in enumerate(lines, start=2):
-        ws.cell(row=offset, column=1, value=line)
+        _put(ws, offset, 1, line)
     return len(lines) + 2
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -> Any:
+    if isinstance(value, str):
+        # A dispute note or a batch may hold control characters, which XLSX cannot store.
+        value = ILLEGAL_CHARACTERS_RE.sub("\uFFFD", value)
     cell = ws.cell(row=row, column=col, value=value)
     if fmt is not None and value is not None:
         cell.number_format = fmt
@@ -226,7 +230,7 @@ def _ranking_sheet(ws: Worksheet, record: Record, post: PostRanking) -> None:
             for col, value in enumerate(
                 [c.draw_no, c.candidate_name, STATE_ZH.get(c.state, c.state), reason], start=2
             ):
-                ws.cell(row=row, column=col, value=value)
+                _put(ws, row, col, value)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
@@ -248,7 +252,7 @@ def _audit_sheet(ws: Worksheet, record: Record) -> None:
             event["hash"],
         ]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=value)
+            cell = _put(ws, row, col, value)
             if col == 5:
                 cell.alignment = WRAP
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)

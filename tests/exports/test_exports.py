@@ -18,7 +18,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from server.exports import fonts
+from server.exports import fonts, pdf_export
+from server.exports.record import read_record
+from server.store import repository as repo
+from server.store.engine import Database
 from tests.exports import Panel
 from tests.support import Api, ServerProcess
 
@@ -247,3 +250,57 @@ def test_without_a_truetype_font_the_pdf_falls_back_with_a_warning(caplog: pytes
     assert any("fonts-wqy-microhei" in r.getMessage() for r in caplog.records)
     # on this machine the embedded font is found
     assert fonts.cjk_font() == fonts.FONT_NAME
+
+
+def test_the_fallback_font_still_gives_a_readable_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(f"sqlite:///{tmp_path}/kiosk.db")
+    try:
+        db.create_schema()
+        fields = {"title": "回退字体", "batch": "", "judge_count": 5, "score_decimals": 1,
+                  "result_decimals": 2, "min_scores": 5}
+        sid = db.write_sync(lambda s: repo.create_sitting(s, fields).id)
+        db.write_sync(lambda s: repo.create_position(
+            s, sid, {"code": "A1", "name": "办公室", "openings": 1, "shortlist_ratio": "1"}))
+        db.write_sync(lambda s: repo.create_interview(s, sid, 1, "王晓明", "A1"))
+        record = db.read_sync(lambda s: read_record(s, sid))
+    finally:
+        db.close()
+    monkeypatch.setattr(pdf_export, "cjk_font", lambda: fonts.register([]))
+    with caplog.at_level(logging.WARNING, logger="kiosk.exports"):
+        pdf = pdf_export.render(record)
+    assert any(fonts.FALLBACK in r.getMessage() for r in caplog.records)
+    text = pdftotext(pdf, tmp_path)
+    assert "王晓明" in text and "回退字体" in text and record.head_hash in text
+    listing = subprocess.run(["pdffonts", str(tmp_path / "sheet.pdf")], check=True, capture_output=True,
+                             text=True).stdout
+    assert "STSong-Light" in listing and "WenQuanYi" not in listing
+
+
+def test_markup_and_control_characters_in_free_text_export_cleanly(
+    server: ServerProcess, api: Api, tmp_path: Path
+) -> None:
+    s = api.session(title="<b>标题 & 测试</b>", batch="第一批\x01\x1f", judge_count=3, min_scores=3)
+    sid = s["id"]
+    api.call("POST", f"/api/sessions/{sid}/positions", 201,
+             json={"code": "A&1", "name": "<i>科长</i> [甲]", "openings": 1, "shortlist_ratio": "1"})
+    iid = api.interview(sid, 1, "<李&娜>", "A&1")["id"]
+    api.call("POST", f"/api/sessions/{sid}/components", 201, json={"name": "笔试<&>", "weight": "0.5"})
+    panel = Panel(server, api, s)
+    try:
+        panel.score(iid, ["80", "81", "82"])
+    finally:
+        panel.close()
+    api.flow(iid, "announce")
+    api.flow(iid, "dispute", note="不同意\x02分数\n<script>")
+    text = pdftotext(download(api, sid, "export.pdf"), tmp_path)
+    assert "<李&娜>" in text and "<b>标题 & 测试</b>" in text and "缺少其他成绩：笔试<&>" in text
+    book = openpyxl.load_workbook(io.BytesIO(download(api, sid, "export.xlsx")))
+    try:
+        marks = book["成绩登记"]
+        values = [c.value for row in marks.iter_rows() for c in row if c.value is not None]
+        assert "<李&娜>" in values and "不同意\ufffd分数\n<script>" in values
+        assert book.sheetnames[1] == "排名-A&1"
+    finally:
+        book.close()
