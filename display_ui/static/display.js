@@ -198,6 +198,20 @@ const pad = new SignPad({
   },
 });
 
+// Browsers speak only after someone has touched the page once: until then, ask for that touch.
+const activation = navigator.userActivation;
+if (activation && !activation.hasBeenActive) {
+  const button = $("sound-btn");
+  button.hidden = false;
+  const unlock = () => {
+    button.hidden = true;
+    window.removeEventListener("pointerdown", unlock, true);
+    window.removeEventListener("keydown", unlock, true);
+  };
+  window.addEventListener("pointerdown", unlock, true);
+  window.addEventListener("keydown", unlock, true);
+}
+
 $("replay-btn").addEventListener("click", () => {
   if (state && state.announcement) speak(sentence(state.announcement));
 });

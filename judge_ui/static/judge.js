@@ -225,6 +225,9 @@ function onStatus(status) {
   const conn = $("conn");
   conn.dataset.conn = status;
   $("conn-text").textContent = T[status] || status;
+  // Frames flow again: a mark sent into a silent socket may have lost its ack on the way back.
+  // The same request id is safe to repeat: the server answers it with the original ack.
+  if (status === "online") sendPending();
   render();
 }
 
@@ -277,3 +280,6 @@ document.addEventListener("keydown", (event) => {
 
 render();
 socket.start();
+setInterval(() => {
+  if (socket.status === "online") sendPending();
+}, 5000);

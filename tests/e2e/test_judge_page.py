@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,18 @@ def phones(browser: Any) -> Iterator[Any]:
 def key_in(page: Any, text: str) -> None:
     for char in text:
         page.click(f'button[data-key="{char}"]')
+
+
+def wait_until(page: Any, condition: Any, timeout: float = 15) -> None:
+    """Poll a server-side condition (no DOM to wait on) until it holds.
+
+    Waits through ``page`` rather than ``time.sleep``: the sync Playwright API runs route
+    handlers (the socket relay below) only while a Playwright call is in progress.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        page.wait_for_timeout(100)
 
 
 def marks_of(api: Api, sid: int, iid: int) -> list[dict[str, Any]]:
@@ -169,6 +182,47 @@ def test_mark_typed_offline_is_queued_then_sent_once(server: ServerProcess, api:
     page.reload()
     expect(page.locator("#my-score")).to_have_text("77.5")
     assert len(submitted_by(api, sid, 2)) == 1
+
+
+def test_silent_server_turns_the_light_off_and_the_mark_is_stored_once(
+    server: ServerProcess, api: Api, browser: Any
+) -> None:
+    """No pong within the timeout means offline, even with the Wi-Fi "up"; a lost ack is re-asked."""
+    sitting = api.sitting(judges=5, candidates=1)
+    sid, iid = sitting["id"], sitting["interviews"][0]["id"]
+    api.flow(iid, "start")
+    silent = {"on": False}
+
+    def relay(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+        upstream.on_message(lambda message: None if silent["on"] else ws.send(message))
+        ws.on_message(lambda message: upstream.send(message))
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.route_web_socket(re.compile(r"/ws/judge/"), relay)
+        page.goto(sitting["judges"][3]["url"])
+        expect(page.locator("#conn")).to_have_attribute("data-conn", "online")
+        expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+
+        silent["on"] = True  # the server hears the phone, the phone hears nothing back
+        expect(page.locator("#conn")).to_have_attribute("data-conn", "offline", timeout=15_000)
+        key_in(page, "66")
+        page.click("#submit-btn")
+        page.click("#confirm-yes")
+        expect(page.locator("#status")).to_have_attribute("data-state", "pending")
+        # The mark reaches the server through the half-dead socket; its ack is lost on the way back.
+        wait_until(page, lambda: len(submitted_by(api, sid, 4)) == 1)
+        expect(page.locator("#status")).to_have_attribute("data-state", "pending")
+
+        silent["on"] = False
+        expect(page.locator("#conn")).to_have_attribute("data-conn", "online", timeout=20_000)
+        expect(page.locator("#status")).to_have_attribute("data-state", "submitted")
+        expect(page.locator("#my-score")).to_have_text("66.0")
+        assert len(submitted_by(api, sid, 4)) == 1
+    finally:
+        context.close()
 
 
 def test_queued_mark_survives_a_reload_while_offline(server: ServerProcess, api: Api, phones: Any) -> None:
