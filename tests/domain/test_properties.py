@@ -65,8 +65,31 @@ mark_like = st.builds(
     st.sampled_from(["", "", "", " ", "\t", "\u3000"]),
 )
 special_text = st.sampled_from(
-    ["NaN", "nan", "Infinity", "-Infinity", "inf", "0x55", "1e2", "８５", "٨٥", "85.5.5", "", ".",
-     "-0", "-0.0", "100.0", "100.00", "100.001", "0.0", "00", "0085", "000100.0", "1_0", "²"]
+    [
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "0x55",
+        "1e2",
+        "８５",
+        "٨٥",
+        "85.5.5",
+        "",
+        ".",
+        "-0",
+        "-0.0",
+        "100.0",
+        "100.00",
+        "100.001",
+        "0.0",
+        "00",
+        "0085",
+        "000100.0",
+        "1_0",
+        "²",
+    ]
 )
 any_text = st.one_of(mark_like, special_text, st.text(max_size=12))
 
@@ -75,7 +98,9 @@ any_text = st.one_of(mark_like, special_text, st.text(max_size=12))
 @given(raw=any_text, decimals=DECIMALS, as_number=st.booleans())
 @example(raw="0085", decimals=1, as_number=False)
 @example(raw="100.0", decimals=0, as_number=False)
-def test_parse_mark_agrees_with_the_reference_on_text(raw: str, decimals: int, as_number: bool) -> None:
+def test_parse_mark_agrees_with_the_reference_on_text(
+    raw: str, decimals: int, as_number: bool
+) -> None:
     # A JSON number with a fraction reaches the domain as its source text (JsonNumberText).
     value = JsonNumberText(raw) if as_number else raw
     expected = reference_parse(raw, decimals)
@@ -105,18 +130,25 @@ def test_parse_mark_agrees_with_the_reference_on_integers(raw: int, decimals: in
 
 json_junk = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True, allow_infinity=True),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
 
 @FAST
 @given(
-    raw=json_junk | st.sampled_from([NonFinite("NaN"), NonFinite("Infinity"), NonFinite("-Infinity")])
-    | st.decimals(allow_nan=True) | st.fractions() | st.binary(max_size=4),
+    raw=json_junk
+    | st.sampled_from([NonFinite("NaN"), NonFinite("Infinity"), NonFinite("-Infinity")])
+    | st.decimals(allow_nan=True)
+    | st.fractions()
+    | st.binary(max_size=4),
     decimals=DECIMALS,
 )
-def test_anything_but_text_or_an_integer_is_refused_as_invalid_score(raw: Any, decimals: int) -> None:
+def test_anything_but_text_or_an_integer_is_refused_as_invalid_score(
+    raw: Any, decimals: int
+) -> None:
     # Floats included: a mark never passes through a float, even 85.0.
     with pytest.raises(InvalidScore) as caught:
         parse_mark(raw, decimals)
@@ -126,7 +158,9 @@ def test_anything_but_text_or_an_integer_is_refused_as_invalid_score(raw: Any, d
 # --- the interview score -----------------------------------------------------------------------
 
 
-def reference_score(units: dict[int, int], decimals: int, result_decimals: int) -> tuple[int, int, int]:
+def reference_score(
+    units: dict[int, int], decimals: int, result_decimals: int
+) -> tuple[int, int, int]:
     """(result in 10**-result_decimals units, low seat, high seat), in integers only."""
     low = min(units.values())
     high = max(units.values())
@@ -147,7 +181,9 @@ def panels(draw: Any) -> tuple[dict[int, int], int, int]:
     top = 100 * 10**decimals
     # Few distinct values make ties (several judges giving the same mark) common.
     pool = draw(st.lists(st.integers(0, top), min_size=1, max_size=4))
-    values = draw(st.lists(st.sampled_from(pool) | st.integers(0, top), min_size=count, max_size=count))
+    values = draw(
+        st.lists(st.sampled_from(pool) | st.integers(0, top), min_size=count, max_size=count)
+    )
     seats = draw(st.permutations(range(1, 16)))[:count]
     return dict(zip(seats, values, strict=True)), decimals, result_decimals
 
@@ -157,7 +193,9 @@ def panels(draw: Any) -> tuple[dict[int, int], int, int]:
 @example(({1: 790, 2: 800, 3: 800, 4: 800, 5: 805, 6: 900}, 1, 2))  # the 80.13 of DESIGN.md
 @example(({1: 1, 2: 1, 3: 1}, 0, 0))
 @example(({3: 5, 1: 5, 2: 5, 4: 5}, 1, 4))
-def test_interview_score_agrees_with_integer_reference(case: tuple[dict[int, int], int, int]) -> None:
+def test_interview_score_agrees_with_integer_reference(
+    case: tuple[dict[int, int], int, int],
+) -> None:
     units, decimals, result_decimals = case
     marks = {seat: Decimal(units_text(u, decimals)) for seat, u in units.items()}
     outcome = interview_score(marks, result_decimals)
@@ -171,7 +209,9 @@ def test_interview_score_agrees_with_integer_reference(case: tuple[dict[int, int
 
 @settings(max_examples=300, deadline=None)
 @given(panels(), st.randoms(use_true_random=False))
-def test_interview_score_ignores_who_gave_which_mark(case: tuple[dict[int, int], int, int], rnd: Any) -> None:
+def test_interview_score_ignores_who_gave_which_mark(
+    case: tuple[dict[int, int], int, int], rnd: Any
+) -> None:
     units, decimals, result_decimals = case
     marks = {seat: Decimal(units_text(u, decimals)) for seat, u in units.items()}
     seats = list(marks)
@@ -182,7 +222,11 @@ def test_interview_score_ignores_who_gave_which_mark(case: tuple[dict[int, int],
     second = interview_score(relabelled, result_decimals)
     assert first.result == second.result
     kept = sorted(marks[s] for s in first.kept)
-    assert kept[0] - Decimal(1).scaleb(-result_decimals) <= first.result <= kept[-1] + Decimal(1).scaleb(-result_decimals)
+    assert (
+        kept[0] - Decimal(1).scaleb(-result_decimals)
+        <= first.result
+        <= kept[-1] + Decimal(1).scaleb(-result_decimals)
+    )
 
 
 @settings(max_examples=600, deadline=None)
@@ -268,8 +312,12 @@ def sittings(draw: Any) -> views.SessionView:
     count = draw(st.integers(1, 5))
     # Unique two-decimal marks like "37.41" cannot turn up by accident in any other field.
     texts = draw(
-        st.lists(st.integers(1001, 9999), min_size=judge_count * count + count,
-                 max_size=judge_count * count + count, unique=True)
+        st.lists(
+            st.integers(1001, 9999),
+            min_size=judge_count * count + count,
+            max_size=judge_count * count + count,
+            unique=True,
+        )
     )
     pool = iter(Decimal(t).scaleb(-2) for t in texts)
     base = datetime(2026, 11, 1, tzinfo=UTC)
@@ -277,7 +325,9 @@ def sittings(draw: Any) -> views.SessionView:
     for n in range(1, count + 1):
         state = draw(st.sampled_from(list(State)))
         started = None if state in (State.WAITING, State.ABSENT) else base + timedelta(minutes=n)
-        excused = set(draw(st.lists(st.integers(1, judge_count), max_size=judge_count - 3, unique=True)))
+        excused = set(
+            draw(st.lists(st.integers(1, judge_count), max_size=judge_count - 3, unique=True))
+        )
         owing = [s for s in range(1, judge_count + 1) if s not in excused]
         if state in (State.WAITING, State.ABSENT):
             marked: list[int] = []
@@ -289,24 +339,42 @@ def sittings(draw: Any) -> views.SessionView:
         result = next(pool) if state in states.SCORED_STATES else None
         interviews.append(
             views.InterviewView(
-                id=n, draw_no=n, candidate_name=f"考生{n}", position_code="A1",
-                position_name="岗位", state=state, marks=marks,
-                excused={s: "回避" for s in excused}, result=result,
-                dropped_high=max(marks, default=None), dropped_low=min(marks, default=None),
+                id=n,
+                draw_no=n,
+                candidate_name=f"考生{n}",
+                position_code="A1",
+                position_name="岗位",
+                state=state,
+                marks=marks,
+                excused={s: "回避" for s in excused},
+                result=result,
+                dropped_high=max(marks, default=None),
+                dropped_low=min(marks, default=None),
                 started_at=started,
             )
         )
     announced = [i.id for i in interviews if i.state in states.ANNOUNCED_STATES]
     return views.SessionView(
-        id=1, title="场次", batch="", judge_count=judge_count, score_decimals=2,
-        result_decimals=2, min_scores=3, created_at=base, version=1, positions=[],
-        interviews=interviews, announced_id=draw(st.sampled_from(announced)) if announced else None,
+        id=1,
+        title="场次",
+        batch="",
+        judge_count=judge_count,
+        score_decimals=2,
+        result_decimals=2,
+        min_scores=3,
+        created_at=base,
+        version=1,
+        positions=[],
+        interviews=interviews,
+        announced_id=draw(st.sampled_from(announced)) if announced else None,
     )
 
 
 def _secret_texts(interview: views.InterviewView) -> dict[str, int | None]:
     """Every mark and result of an interview as text, with the seat it belongs to."""
-    found: dict[str, int | None] = {scoring.fmt(m) or "": seat for seat, m in interview.marks.items()}
+    found: dict[str, int | None] = {
+        scoring.fmt(m) or "": seat for seat, m in interview.marks.items()
+    }
     if interview.result is not None:
         found[scoring.fmt(interview.result) or ""] = None
     return found
@@ -330,7 +398,9 @@ def test_a_judge_never_sees_another_seats_mark(session: views.SessionView) -> No
 
 @settings(max_examples=300, deadline=None)
 @given(sittings())
-def test_the_display_sees_nothing_of_an_interview_before_its_announcement(session: views.SessionView) -> None:
+def test_the_display_sees_nothing_of_an_interview_before_its_announcement(
+    session: views.SessionView,
+) -> None:
     text = json.dumps(views.display_state(session), ensure_ascii=False)
     for interview in session.interviews:
         if interview.state not in states.ANNOUNCED_STATES:
@@ -339,13 +409,21 @@ def test_the_display_sees_nothing_of_an_interview_before_its_announcement(sessio
     frame = views.display_state(session)
     if frame["current"] is not None:
         assert set(frame["current"]) == {
-            "id", "draw_no", "position_name", "state", "submitted", "expected", "countdown_ends_at"
+            "id",
+            "draw_no",
+            "position_name",
+            "state",
+            "submitted",
+            "expected",
+            "countdown_ends_at",
         }
 
 
 @settings(max_examples=300, deadline=None)
 @given(sittings())
-def test_the_secretary_sees_no_mark_while_others_are_still_scoring(session: views.SessionView) -> None:
+def test_the_secretary_sees_no_mark_while_others_are_still_scoring(
+    session: views.SessionView,
+) -> None:
     shown = views.session_for_secretary(session)
     for interview, out in zip(session.interviews, shown["interviews"], strict=True):
         scored = interview.state in states.SCORED_STATES

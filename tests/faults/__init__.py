@@ -31,7 +31,9 @@ class Closed(Exception):
 class RawSocket:
     """A minimal RFC 6455 client on a plain socket: every byte on the wire is the test's choice."""
 
-    def __init__(self, server: ServerProcess, path: str, rcvbuf: int | None = None, timeout: float = 10) -> None:
+    def __init__(
+        self, server: ServerProcess, path: str, rcvbuf: int | None = None, timeout: float = 10
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:  # set before connect so the advertised window stays small
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -65,7 +67,9 @@ class RawSocket:
         return out
 
     @staticmethod
-    def frame(payload: bytes, opcode: int = TEXT, fin: bool = True, mask: bool = True, rsv: int = 0) -> bytes:
+    def frame(
+        payload: bytes, opcode: int = TEXT, fin: bool = True, mask: bool = True, rsv: int = 0
+    ) -> bytes:
         """One frame as the client would put it on the wire (masked, as RFC 6455 requires)."""
         head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode])
         n = len(payload)
@@ -158,7 +162,9 @@ def live_marks(events: list[dict[str, Any]]) -> dict[tuple[int, int], tuple[str,
 
 def submissions(events: list[dict[str, Any]], seat: int, interview_id: int) -> list[dict[str, Any]]:
     return [
-        e["data"] for e in events
-        if e["kind"] == "mark.submitted" and e["data"]["seat"] == seat
+        e["data"]
+        for e in events
+        if e["kind"] == "mark.submitted"
+        and e["data"]["seat"] == seat
         and e["data"]["interview_id"] == interview_id
     ]

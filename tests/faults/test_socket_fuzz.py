@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Iterator
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,7 +77,7 @@ def assert_unchanged(server: ServerProcess, room: dict[str, Any]) -> None:
 # should: that block is the protocol layer doing its job, not the application failing.
 UVICORN_UTF8 = re.compile(
     r"ERROR: +Invalid UTF-8 sequence received from client\.\nTraceback.*?\nUnicodeDecodeError: [^\n]*\n",
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -107,7 +106,12 @@ class Prober:
         """Send ``wire`` (whole frames), then a sentinel; return (answers, close code or None)."""
         sock = self._connect()
         rid = f"sentinel-{next(self.sentinels)}"
-        sentinel = {"type": "submit", "request_id": rid, "interview_id": self.open_iid, "score": "x"}
+        sentinel = {
+            "type": "submit",
+            "request_id": rid,
+            "interview_id": self.open_iid,
+            "score": "x",
+        }
         answers: list[dict[str, Any]] = []
         try:  # the server may hang up half-way through a bad frame: read its close frame anyway
             sock.send_raw(wire)
@@ -175,77 +179,220 @@ NASTY: list[tuple[str, Any, str | int]] = [
     ("json string", lambda iid: text("submit"), "bad_message"),
     ("null", lambda iid: raw_text("null"), "bad_message"),
     ("no type", lambda iid: text({"request_id": "a"}), "bad_message"),
-    ("unknown type", lambda iid: text({"type": "delete_everything", "request_id": "a"}), "bad_message"),
+    (
+        "unknown type",
+        lambda iid: text({"type": "delete_everything", "request_id": "a"}),
+        "bad_message",
+    ),
     ("type is a list", lambda iid: text({"type": ["submit"]}), "bad_message"),
     ("type is a dict", lambda iid: text({"type": {"submit": 1}}), "bad_message"),
-    ("missing score", lambda iid: text({"type": "submit", "request_id": "a", "interview_id": iid}), "bad_message"),
-    ("missing request id", lambda iid: text({"type": "submit", "interview_id": iid, "score": "80"}), "bad_message"),
+    (
+        "missing score",
+        lambda iid: text({"type": "submit", "request_id": "a", "interview_id": iid}),
+        "bad_message",
+    ),
+    (
+        "missing request id",
+        lambda iid: text({"type": "submit", "interview_id": iid, "score": "80"}),
+        "bad_message",
+    ),
     ("request id null", lambda iid: text(submit(request_id=None, interview_id=iid)), "bad_message"),
     ("request id number", lambda iid: text(submit(request_id=12, interview_id=iid)), "bad_message"),
-    ("request id float text", lambda iid: raw_text(
-        '{"type":"submit","request_id":1.5,"interview_id":%d,"score":"80"}' % iid), "bad_message"),
+    (
+        "request id float text",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":1.5,"interview_id":IID,"score":"80"}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "bad_message",
+    ),
     ("request id empty", lambda iid: text(submit(request_id="", interview_id=iid)), "bad_message"),
-    ("request id too long", lambda iid: text(submit(request_id="r" * 101, interview_id=iid)), "bad_message"),
-    ("request id lone surrogate", lambda iid: raw_text(
-        '{"type":"submit","request_id":"\\ud800","interview_id":%d,"score":"80"}' % iid), "bad_message"),
+    (
+        "request id too long",
+        lambda iid: text(submit(request_id="r" * 101, interview_id=iid)),
+        "bad_message",
+    ),
+    (
+        "request id lone surrogate",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"\\ud800","interview_id":IID,"score":"80"}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "bad_message",
+    ),
     ("interview id string", lambda iid: text(submit(interview_id=str(iid))), "bad_message"),
-    ("interview id float", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d.0,"score":"80"}' % iid), "bad_message"),
+    (
+        "interview id float",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID.0,"score":"80"}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "bad_message",
+    ),
     ("interview id bool", lambda iid: text(submit(interview_id=True)), "bad_message"),
     ("interview id huge", lambda iid: text(submit(interview_id=10**30, score="80")), "not_open"),
-    ("interview id negative", lambda iid: text(submit(interview_id=-1, request_id="neg")), "not_open"),
-    ("interview id of another sitting", lambda iid: text(submit(interview_id=iid + 10_000)), "not_open"),
-    ("score NaN constant", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":NaN}' % iid), "invalid_score"),
-    ("score Infinity", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":Infinity}' % iid), "invalid_score"),
-    ("score -Infinity", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":-Infinity}' % iid), "invalid_score"),
-    ("score exponent number", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":8.55e1}' % iid), "invalid_score"),
-    ("score 1e400", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":1e400}' % iid), "invalid_score"),
-    ("score exponent text", lambda iid: text(submit(interview_id=iid, score="1e2")), "invalid_score"),
+    (
+        "interview id negative",
+        lambda iid: text(submit(interview_id=-1, request_id="neg")),
+        "not_open",
+    ),
+    (
+        "interview id of another sitting",
+        lambda iid: text(submit(interview_id=iid + 10_000)),
+        "not_open",
+    ),
+    (
+        "score NaN constant",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":NaN}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score Infinity",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":Infinity}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score -Infinity",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":-Infinity}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score exponent number",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":8.55e1}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score 1e400",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":1e400}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score exponent text",
+        lambda iid: text(submit(interview_id=iid, score="1e2")),
+        "invalid_score",
+    ),
     ("score hex", lambda iid: text(submit(interview_id=iid, score="0x55")), "invalid_score"),
     ("score comma", lambda iid: text(submit(interview_id=iid, score="85,5")), "invalid_score"),
     ("score spaces", lambda iid: text(submit(interview_id=iid, score=" 85 ")), "invalid_score"),
-    ("score fullwidth digits", lambda iid: text(submit(interview_id=iid, score="８５")), "invalid_score"),
+    (
+        "score fullwidth digits",
+        lambda iid: text(submit(interview_id=iid, score="８５")),
+        "invalid_score",
+    ),
     ("score bool", lambda iid: text(submit(interview_id=iid, score=True)), "invalid_score"),
     ("score null", lambda iid: text(submit(interview_id=iid, score=None)), "invalid_score"),
     ("score list", lambda iid: text(submit(interview_id=iid, score=[85])), "invalid_score"),
     ("score object", lambda iid: text(submit(interview_id=iid, score={"v": 85})), "invalid_score"),
-    ("score too many places", lambda iid: text(submit(interview_id=iid, score="85.55")), "invalid_score"),
+    (
+        "score too many places",
+        lambda iid: text(submit(interview_id=iid, score="85.55")),
+        "invalid_score",
+    ),
     ("score over 100", lambda iid: text(submit(interview_id=iid, score="100.1")), "invalid_score"),
-    ("score negative zero", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":-0.0}' % iid), "invalid_score"),
-    ("score huge integer", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":%s}' % (iid, "9" * 4000)), "invalid_score"),
-    ("score lone surrogate", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":"8\\udc005"}' % iid), "invalid_score"),
+    (
+        "score negative zero",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":-0.0}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "score huge integer",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":NINES}'.replace(
+                "IID", str(iid)
+            ).replace("NINES", "9" * 4000)
+        ),
+        "invalid_score",
+    ),
+    (
+        "score lone surrogate",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":"8\\udc005"}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
     ("type lone surrogate", lambda iid: raw_text('{"type":"\\ud83d"}'), "bad_message"),
     ("deep array", lambda iid: raw_text("[" * 2000 + "]" * 2000), "bad_message"),
     ("deep object", lambda iid: raw_text('{"a":' * 600 + "1" + "}" * 600), "bad_message"),
-    ("deep score", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":%s1%s}' % (iid, "[" * 40, "]" * 40)),
-     "bad_message"),
-    ("duplicate keys", lambda iid: raw_text(
-        '{"type":"submit","request_id":"a","interview_id":%d,"score":"80","score":"NaN"}' % iid), "invalid_score"),
-    ("valid new mark on a marked seat", lambda iid: text(submit(interview_id=iid, request_id="second")),
-     "already_submitted"),
-    ("waiting interview", lambda iid: text(submit(interview_id=iid + 1, request_id="early")), "not_open"),
-    ("replay with another score", lambda iid: text(submit(interview_id=iid, request_id=SEAT1_REQUEST, score="12")),
-     "ack"),
+    (
+        "deep score",
+        lambda iid: raw_text(
+            f'{{"type":"submit","request_id":"a","interview_id":{iid},"score":{"[" * 40}1{"]" * 40}}}'
+        ),
+        "bad_message",
+    ),
+    (
+        "duplicate keys",
+        lambda iid: raw_text(
+            '{"type":"submit","request_id":"a","interview_id":IID,"score":"80","score":"NaN"}'.replace(
+                "IID", str(iid)
+            )
+        ),
+        "invalid_score",
+    ),
+    (
+        "valid new mark on a marked seat",
+        lambda iid: text(submit(interview_id=iid, request_id="second")),
+        "already_submitted",
+    ),
+    (
+        "waiting interview",
+        lambda iid: text(submit(interview_id=iid + 1, request_id="early")),
+        "not_open",
+    ),
+    (
+        "replay with another score",
+        lambda iid: text(submit(interview_id=iid, request_id=SEAT1_REQUEST, score="12")),
+        "ack",
+    ),
     ("ping", lambda iid: text({"type": "ping"}), "pong"),
     ("ping with junk", lambda iid: text({"type": "ping", "x": [1, {"y": None}]}), "pong"),
-    ("frame over the cap", lambda iid: text(submit(interview_id=iid, request_id="big", pad="x" * MAX_FRAME)), 1009),
+    (
+        "frame over the cap",
+        lambda iid: text(submit(interview_id=iid, request_id="big", pad="x" * MAX_FRAME)),
+        1009,
+    ),
     ("64 KiB frame", lambda iid: RawSocket.frame(b"{" + b" " * 65536 + b"}"), 1009),
     ("invalid utf-8 text", lambda iid: RawSocket.frame(b'{"type":"ping","x":"\xff\xfe"}'), 1007),
     ("unmasked frame", lambda iid: RawSocket.frame(b'{"type":"ping"}', mask=False), 1002),
     ("reserved opcode", lambda iid: RawSocket.frame(b"x", 0x3), 1002),
     ("reserved bits", lambda iid: RawSocket.frame(b'{"type":"ping"}', rsv=0b100), 1002),
     ("random bytes on the wire", lambda iid: bytes(range(7, 256, 3)) * 3, 1002),
-    ("fragments over the cap", lambda iid: b"".join(
-        RawSocket.frame(b"x" * 1500, TEXT if i == 0 else 0x0, fin=False) for i in range(4)), 1009),
+    (
+        "fragments over the cap",
+        lambda iid: b"".join(
+            RawSocket.frame(b"x" * 1500, TEXT if i == 0 else 0x0, fin=False) for i in range(4)
+        ),
+        1009,
+    ),
     ("close frame", lambda iid: RawSocket.frame(b"\x03\xe8", CLOSE), 1000),
     ("oversized ping", lambda iid: RawSocket.frame(b"p" * 200, PING), 1002),
 ]
@@ -277,9 +424,15 @@ def test_a_nasty_frame_gets_its_error_or_a_clean_close(
 # --- Hypothesis: frames built from the nasty pieces above, and plain garbage ------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
     | st.sampled_from(["80", "85.5", "100", "-1", "1e2", "NaN", SEAT1_REQUEST, "submit", "ping"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 frame_fields = st.fixed_dictionaries(
@@ -301,8 +454,11 @@ def _encode(obj: Any, tweak: str) -> str:
 
 
 wire = st.one_of(
-    st.builds(lambda obj, tweak: RawSocket.frame(_encode(obj, tweak).encode()), frame_fields,
-              st.sampled_from(["", "nan"])),
+    st.builds(
+        lambda obj, tweak: RawSocket.frame(_encode(obj, tweak).encode()),
+        frame_fields,
+        st.sampled_from(["", "nan"]),
+    ),
     st.builds(lambda obj: RawSocket.frame(json.dumps(obj).encode()), json_values),
     st.builds(lambda s: RawSocket.frame(s.encode("utf-8", "surrogatepass")), st.text(max_size=200)),
     st.builds(lambda b: RawSocket.frame(b, BINARY), st.binary(max_size=300)),
@@ -310,13 +466,20 @@ wire = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=wire, to_display=st.booleans())
 def test_fuzzed_frames_get_errors_never_a_crash_or_a_change(
     fuzz_server: ServerProcess, room: dict[str, Any], data: bytes, to_display: bool
 ) -> None:
-    path = f"/ws/display/{room['display']['token']}" if to_display else judge_path(room["judges"][0]["token"])
+    path = (
+        f"/ws/display/{room['display']['token']}"
+        if to_display
+        else judge_path(room["judges"][0]["token"])
+    )
     prober = Prober(fuzz_server, path, room["iid"])
     try:
         answers, code = prober.probe(data)
@@ -336,7 +499,12 @@ def test_after_the_fuzz_the_record_is_unchanged_and_a_good_submit_works(
     try:
         assert sock.recv()["my_score"] is None
         ack = sock.submit(room["iid"], "84", "seat5")
-        assert ack == {"type": "ack", "request_id": "seat5", "interview_id": room["iid"], "score": "84.0"}
+        assert ack == {
+            "type": "ack",
+            "request_id": "seat5",
+            "interview_id": room["iid"],
+            "score": "84.0",
+        }
     finally:
         sock.close()
     got = room["api"].get_session(room["id"])["interviews"][0]
@@ -350,7 +518,9 @@ def test_after_the_fuzz_the_record_is_unchanged_and_a_good_submit_works(
 
 
 @pytest.mark.slow
-def test_a_flooding_socket_is_refused_then_closed_and_others_are_unharmed(fresh_server: ServerProcess) -> None:
+def test_a_flooding_socket_is_refused_then_closed_and_others_are_unharmed(
+    fresh_server: ServerProcess,
+) -> None:
     fresh_server.start()
     api = Api(fresh_server.url)
     sitting = api.sitting(judges=5)

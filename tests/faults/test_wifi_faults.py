@@ -29,7 +29,9 @@ def connect(server: ServerProcess, token: str) -> Socket:
     return sock
 
 
-def test_a_stalled_phone_holds_up_nobody_and_its_mark_is_stored_once(server: ServerProcess, api: Api) -> None:
+def test_a_stalled_phone_holds_up_nobody_and_its_mark_is_stored_once(
+    server: ServerProcess, api: Api
+) -> None:
     # Long Chinese names make every state frame large, so the stalled phone's tiny receive
     # window and the server's send buffer fill within a few dozen changes.
     session = api.session(judge_count=5, min_scores=3, title="长" * 200)
@@ -76,13 +78,23 @@ def test_a_stalled_phone_holds_up_nobody_and_its_mark_is_stored_once(server: Ser
         pass
     stalled.close()
     if acked is not None:
-        assert acked == {"type": "ack", "request_id": "stalled-1", "interview_id": iids[0], "score": "91.5"}
+        assert acked == {
+            "type": "ack",
+            "request_id": "stalled-1",
+            "interview_id": iids[0],
+            "score": "91.5",
+        }
     sock = connect(server, tokens[0])
     try:
         again = sock.submit(iids[0], "91.5", "stalled-1")
     finally:
         sock.close()
-    assert again == {"type": "ack", "request_id": "stalled-1", "interview_id": iids[0], "score": "91.5"}
+    assert again == {
+        "type": "ack",
+        "request_id": "stalled-1",
+        "interview_id": iids[0],
+        "score": "91.5",
+    }
     events = audit_events(api, sid)
     assert len(submissions(events, 1, iids[0])) == 1
     assert api.get_session(sid)["interviews"][0]["marks"][0]["score"] == "91.5"
@@ -99,7 +111,9 @@ def test_a_phone_that_drops_mid_send_ends_with_its_mark_stored_once(
     for seat, judge in enumerate(sitting["judges"], start=1):
         raw = RawSocket(server, judge_path(judge["token"]))
         assert raw.recv_json()["type"] == "state"
-        wire = RawSocket.frame(json.dumps(submit_frame(iid, scores[seat - 1], f"drop-{seat}")).encode())
+        wire = RawSocket.frame(
+            json.dumps(submit_frame(iid, scores[seat - 1], f"drop-{seat}")).encode()
+        )
         if how == "half-frame":  # the Wi-Fi died with the frame half on the air
             raw.send_raw(wire[: len(wire) // 2])
         else:
@@ -113,17 +127,26 @@ def test_a_phone_that_drops_mid_send_ends_with_its_mark_stored_once(
         finally:
             sock.close()
         expected = f"{float(scores[seat - 1]):.1f}"
-        assert ack == {"type": "ack", "request_id": f"drop-{seat}", "interview_id": iid, "score": expected}
+        assert ack == {
+            "type": "ack",
+            "request_id": f"drop-{seat}",
+            "interview_id": iid,
+            "score": expected,
+        }
     events = audit_events(api, sitting["id"])
     marks = live_marks(events)
-    assert marks == {(iid, s): (f"{float(v):.1f}", f"drop-{s}") for s, v in enumerate(scores, start=1)}
+    assert marks == {
+        (iid, s): (f"{float(v):.1f}", f"drop-{s}") for s, v in enumerate(scores, start=1)
+    }
     assert sum(e["kind"] == "mark.submitted" for e in events) == 5
     got = api.get_session(sitting["id"])["interviews"][0]
     assert got["state"] == "scored"
     assert [m["score"] for m in got["marks"]] == [f"{float(v):.1f}" for v in scores]
 
 
-def test_a_phone_that_keeps_reconnecting_and_resending_stores_one_mark(server: ServerProcess, api: Api) -> None:
+def test_a_phone_that_keeps_reconnecting_and_resending_stores_one_mark(
+    server: ServerProcess, api: Api
+) -> None:
     sitting = api.sitting(judges=5)
     iid = sitting["interviews"][0]["id"]
     api.flow(iid, "start")
@@ -153,7 +176,8 @@ def test_a_phone_that_keeps_reconnecting_and_resending_stores_one_mark(server: S
     score = stored[0]["score"]
     assert score in ("77.5", "78.0", "12.5")
     assert all(
-        a == {"type": "ack", "request_id": "flaky-1", "interview_id": iid, "score": score} for a in acks
+        a == {"type": "ack", "request_id": "flaky-1", "interview_id": iid, "score": score}
+        for a in acks
     ), acks
     # Each reconnect's first state shows nothing, then the stored mark and never anything else.
     assert all(s in (None, score) for s in seen_scores), seen_scores
@@ -192,4 +216,6 @@ def test_two_phones_of_one_seat_racing_store_one_mark(server: ServerProcess, api
     if rids == {"same"}:
         assert len(acked) == 2
     events = audit_events(api, sitting["id"])
-    assert [(s["score"], s["request_id"]) for s in submissions(events, 1, iid)] == [("83.0", rids.pop())]
+    assert [(s["score"], s["request_id"]) for s in submissions(events, 1, iid)] == [
+        ("83.0", rids.pop())
+    ]
