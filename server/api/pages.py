@@ -22,7 +22,6 @@ from server.errors import NotFound
 from server.store import repository as repo
 
 
-
 def _package_dir(package: Any) -> Path:
     # ``__path__`` rather than ``__file__``: an editable install made before the package had an
     # ``__init__.py`` imports it as a namespace package, which has no ``__file__``.
@@ -35,7 +34,6 @@ JUDGE_TRANSLATIONS = JUDGE_DIR / "translations"
 DISPLAY_TRANSLATIONS = DISPLAY_DIR / "translations"
 JUDGE_STATIC = "/assets/judge"
 DISPLAY_STATIC = "/assets/display"
-
 
 
 def _templates(directory: Path, translations_dir: Path) -> Jinja2Templates:

@@ -125,7 +125,9 @@ def test_display_from_idle_to_signed(server: ServerProcess, api: Api, screens: A
 
     submit_marks(server, sitting, first, range(4, 6))
     assert interview(api, sid, first)["state"] == "scored"
-    expect(display).to_have_attribute("data-mode", "idle")  # scored, not yet announced: nothing shown
+    expect(display).to_have_attribute(
+        "data-mode", "idle"
+    )  # scored, not yet announced: nothing shown
     no_mark_in(page)
     assert spoken(page) == []
 
@@ -234,7 +236,9 @@ def test_signature_tablet(server: ServerProcess, api: Api, screens: Any) -> None
     screenshot(tablet, "sign-2-signed")
 
 
-def test_signing_offline_says_so_and_the_display_catches_up(server: ServerProcess, api: Api, screens: Any) -> None:
+def test_signing_offline_says_so_and_the_display_catches_up(
+    server: ServerProcess, api: Api, screens: Any
+) -> None:
     sitting = api.sitting(judges=5, candidates=1)
     iid = sitting["interviews"][0]["id"]
     api.flow(iid, "start")
@@ -249,8 +253,10 @@ def test_signing_offline_says_so_and_the_display_catches_up(server: ServerProces
     expect(page.locator("#sign-error")).to_contain_text("网络未连接")
     # Meanwhile the candidate signs on the tablet; the display, back online, shows that truth.
     stroke = [[[0, 0, 0], [50, 40, 10], [100, 20, 20]]]
-    response = httpx.post(f"{server.url}/api/display/{sitting['display']['token']}/signature",
-                          json={"interview_id": iid, "strokes": stroke})
+    response = httpx.post(
+        f"{server.url}/api/display/{sitting['display']['token']}/signature",
+        json={"interview_id": iid, "strokes": stroke},
+    )
     assert response.status_code == 201
     page.context.set_offline(False)
     expect(page.locator("#signed")).to_have_text(re.compile(r"已确认 \d\d:\d\d"), timeout=20_000)
@@ -260,8 +266,12 @@ def test_signing_offline_says_so_and_the_display_catches_up(server: ServerProces
 def test_wrong_links_get_a_friendly_page(server: ServerProcess, api: Api) -> None:
     sitting = api.sitting(judges=5, candidates=1)
     judge_token = sitting["judges"][0]["token"]
-    for path in ("/display/nope", f"/display/{judge_token}", f"/display/{judge_token}/sign",
-                 f"/judge/{sitting['display']['token']}"):
+    for path in (
+        "/display/nope",
+        f"/display/{judge_token}",
+        f"/display/{judge_token}/sign",
+        f"/judge/{sitting['display']['token']}",
+    ):
         response = httpx.get(server.url + path)
         assert response.status_code == 404, path
         assert "链接无效" in response.text

@@ -25,7 +25,9 @@ def phones(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_phone(url: str) -> Any:
-        context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True, locale="zh-CN")
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=1, has_touch=True, locale="zh-CN"
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto(url)
@@ -65,10 +67,14 @@ def audit(api: Api, sid: int) -> list[dict[str, Any]]:
 
 
 def submitted_by(api: Api, sid: int, seat: int) -> list[dict[str, Any]]:
-    return [e for e in audit(api, sid) if e["kind"] == "mark.submitted" and e["data"]["seat"] == seat]
+    return [
+        e for e in audit(api, sid) if e["kind"] == "mark.submitted" and e["data"]["seat"] == seat
+    ]
 
 
-def test_judge_scores_from_not_open_to_submitted(server: ServerProcess, api: Api, phones: Any) -> None:
+def test_judge_scores_from_not_open_to_submitted(
+    server: ServerProcess, api: Api, phones: Any
+) -> None:
     sitting = api.sitting(judges=5, candidates=2)
     sid, iid = sitting["id"], sitting["interviews"][0]["id"]
     page = phones(sitting["judges"][0]["url"])
@@ -82,7 +88,9 @@ def test_judge_scores_from_not_open_to_submitted(server: ServerProcess, api: Api
     expect(page.locator("#status")).to_have_attribute("data-state", "ready")
     expect(page.locator("#candidate")).to_contain_text("1 号考生")
     expect(page.locator("#candidate")).to_contain_text("岗位A1")
-    expect(page.locator("#candidate")).not_to_contain_text("考生1")  # the draw number, never the name
+    expect(page.locator("#candidate")).not_to_contain_text(
+        "考生1"
+    )  # the draw number, never the name
     screenshot(page, "judge-2-ready")
 
     # A bad mark: refused in the page with a reason, nothing sent.
@@ -93,7 +101,9 @@ def test_judge_scores_from_not_open_to_submitted(server: ServerProcess, api: Api
     expect(page.locator("#confirm")).to_be_hidden()
     expect(page.locator("#error")).to_be_visible()
     box = page.locator("#submit-btn").bounding_box()
-    assert box is not None and box["y"] + box["height"] <= PHONE["height"], "submit pushed off screen"
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], (
+        "submit pushed off screen"
+    )
     screenshot(page, "judge-3-bad-mark")
     # More places than the sitting allows: the key is refused, with a reason.
     for _ in range(3):
@@ -142,7 +152,9 @@ def test_judge_scores_from_not_open_to_submitted(server: ServerProcess, api: Api
     assert contrast_failures(page) == []
 
 
-def test_mark_typed_offline_is_queued_then_sent_once(server: ServerProcess, api: Api, phones: Any) -> None:
+def test_mark_typed_offline_is_queued_then_sent_once(
+    server: ServerProcess, api: Api, phones: Any
+) -> None:
     sitting = api.sitting(judges=5, candidates=1)
     sid, iid = sitting["id"], sitting["interviews"][0]["id"]
     api.flow(iid, "start")
@@ -158,7 +170,9 @@ def test_mark_typed_offline_is_queued_then_sent_once(server: ServerProcess, api:
     expect(page.locator("#done")).to_contain_text("77.5")
     expect(page.locator("#my-score")).to_have_text("")  # not stored yet: not shown as stored
     expect(page.locator("#status")).to_contain_text("网络已断开")
-    queued = page.evaluate("() => Object.entries(localStorage).filter(([k]) => k.endsWith('.pending'))")
+    queued = page.evaluate(
+        "() => Object.entries(localStorage).filter(([k]) => k.endsWith('.pending'))"
+    )
     assert len(queued) == 1 and json.loads(queued[0][1])["score"] == "77.5"
     request_id = json.loads(queued[0][1])["request_id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
@@ -169,7 +183,10 @@ def test_mark_typed_offline_is_queued_then_sent_once(server: ServerProcess, api:
     expect(page.locator("#conn")).to_have_attribute("data-conn", "online", timeout=20_000)
     expect(page.locator("#status")).to_have_attribute("data-state", "submitted")
     expect(page.locator("#my-score")).to_have_text("77.5")
-    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith('.pending')).length") == 0
+    assert (
+        page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith('.pending')).length")
+        == 0
+    )
     events = submitted_by(api, sid, 2)
     assert len(events) == 1
     assert events[0]["data"]["score"] == "77.5" and events[0]["data"]["request_id"] == request_id
@@ -225,7 +242,9 @@ def test_silent_server_turns_the_light_off_and_the_mark_is_stored_once(
         context.close()
 
 
-def test_queued_mark_survives_a_reload_while_offline(server: ServerProcess, api: Api, phones: Any) -> None:
+def test_queued_mark_survives_a_reload_while_offline(
+    server: ServerProcess, api: Api, phones: Any
+) -> None:
     sitting = api.sitting(judges=5, candidates=1)
     sid, iid = sitting["id"], sitting["interviews"][0]["id"]
     api.flow(iid, "start")
@@ -280,7 +299,9 @@ def test_excused_reopened_and_privacy(server: ServerProcess, api: Api, phones: A
     assert contrast_failures(six) == []
 
 
-def test_whole_marks_only_when_the_sitting_says_so(server: ServerProcess, api: Api, phones: Any) -> None:
+def test_whole_marks_only_when_the_sitting_says_so(
+    server: ServerProcess, api: Api, phones: Any
+) -> None:
     sitting = api.sitting(judges=5, candidates=1, score_decimals=0)
     api.flow(sitting["interviews"][0]["id"], "start")
     page = phones(sitting["judges"][0]["url"])
