@@ -217,3 +217,21 @@ def test_printable_qr_sheet_and_console_page(api: Api, server: ServerProcess) ->
     assert login.status_code == 200 and 'id="login-form"' in login.text
     english = httpx.get(f"{server.url}/console?lang=en")
     assert "Interview scoring console" in english.text
+
+
+def test_every_console_text_has_an_english_translation() -> None:
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from server.api import console
+
+    with (console.TRANSLATIONS_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="en")
+    translated = {m.id for m in catalog if m.id and m.string}
+    used = set(console.JS_STRINGS)
+    for template in console.TEMPLATES_DIR.glob("*.html"):
+        used |= {m.group(2) for m in re.finditer(r"""_\((["'])(.*?)\1""", template.read_text())}
+    script = (console.STATIC_DIR / "console.js").read_text()
+    assert set(re.findall(r'T\("([^"]+)"', script)) <= set(console.JS_STRINGS)
+    assert used - translated == set()
