@@ -95,6 +95,30 @@ def request_lang(request: Request) -> str:
     return "en" if accept.startswith("en") else "zh"
 
 
+#: The body of every 4xx (the handlers below), as the OpenAPI schema must describe it. FastAPI's
+#: default says a 422's ``detail`` is a list of Pydantic errors; this app sends one sentence.
+ERROR_BODY: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "code": {"type": "string", "title": "Code"},
+        "errors": {
+            "type": "array",
+            "title": "Errors",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings.database_url)
@@ -161,4 +185,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise
             continue
         module.mount(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)  # builds and caches app.openapi_schema
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
