@@ -329,28 +329,7 @@ router = APIRouter(prefix="/api", dependencies=[CurrentSecretary])
 templates_router = APIRouter()
 
 
-def _make_templates() -> Any:
-    """``i18n.templates``; on a Starlette that no longer takes Jinja options, the same by hand."""
-    try:
-        return i18n.templates(TEMPLATES_DIR, TRANSLATIONS_DIR)
-    except TypeError:
-        import jinja2
-        from fastapi.templating import Jinja2Templates
-
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-            autoescape=jinja2.select_autoescape(),
-            extensions=["jinja2.ext.i18n"],
-        )
-        env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=lambda message: i18n._current.get().gettext(message),
-            ngettext=lambda s, p, n: i18n._current.get().ngettext(s, p, n),
-            newstyle=True,
-        )
-        return Jinja2Templates(env=env)
-
-
-_templates = _make_templates()
+_templates = i18n.templates(TEMPLATES_DIR, TRANSLATIONS_DIR)
 
 
 @router.post("/sessions/{session_id}/roster", status_code=201)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -50,14 +51,18 @@ def catalog(translations_dir: Path, lang: str) -> gettext.NullTranslations:
 
 def templates(directory: Path, translations_dir: Path) -> Jinja2Templates:
     """Jinja2 templates whose ``_()`` follows the current request's language."""
-    env_templates = Jinja2Templates(directory=str(directory), extensions=["jinja2.ext.i18n"])
-    env_templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda message: _current.get().gettext(message),
         ngettext=lambda s, p, n: _current.get().ngettext(s, p, n),
         newstyle=True,
     )
-    env_templates.env.globals["translations_dir"] = str(translations_dir)
-    return env_templates
+    env.globals["translations_dir"] = str(translations_dir)
+    return Jinja2Templates(env=env)
 
 
 def render(tpl: Jinja2Templates, request: Request, name: str, translations_dir: Path, **context: Any) -> Any:
