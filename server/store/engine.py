@@ -1,16 +1,26 @@
-"""Engines and the single writer.
+"""Engines and the single writer, with group commit.
 
 SQLite (the default) runs in WAL mode with ``synchronous=FULL`` and foreign keys on. Every write
 runs on one dedicated thread and opens its transaction with ``BEGIN IMMEDIATE``, so concurrent
 judges queue in-process instead of failing with "database is locked"; reads use their own
 engine and pool and never block the writer. PostgreSQL uses the same code path.
+
+Group commit: while one transaction is committing (an fsync, ~4 ms here), the writes that arrive
+queue up; the writer then runs all of them, each in its own SAVEPOINT, inside one transaction
+and commits once. A write that raises rolls back to its savepoint only; the others stand. No
+caller hears back, success or error, before that one commit returns, so nothing is acknowledged
+or broadcast before it is durable. Nobody waits for a batch to fill: a write that finds the
+writer idle runs at once, alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import queue
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +33,9 @@ from server.store import models  # noqa: F401  (registers the tables)
 from server.store import components  # noqa: F401
 
 T = TypeVar("T")
+
+#: Most writes committed together; a bound on how long the last of a batch waits for the first.
+MAX_BATCH = 64
 
 _SQLITE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event
@@ -72,6 +85,12 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+@dataclass(eq=False)
+class _Job:
+    fn: Callable[[Session], Any]
+    future: concurrent.futures.Future[Any]
+
+
 class Database:
     """The engines of one database and the thread every write runs on."""
 
@@ -84,8 +103,14 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=2)
             self.read_engine = create_engine(url, pool_pre_ping=True, pool_size=8)
-        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-writer")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="kiosk-writer", daemon=True)
+        self._writer_started = False
+        self._start_lock = threading.Lock()
         self._readers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="kiosk-reader")
+        #: Counters for the benchmark and the curious: transactions committed, writes in them.
+        self.commits = 0
+        self.writes = 0
 
     def create_schema(self) -> None:
         """Create missing tables and the triggers that keep the audit log append-only."""
@@ -106,14 +131,75 @@ class Database:
             with db.begin():
                 return fn(db)
 
+    def submit(self, fn: Callable[[Session], T]) -> concurrent.futures.Future[T]:
+        """Queue ``fn`` for the writer; the future settles only after its transaction commits."""
+        if not self._writer_started:
+            with self._start_lock:
+                if not self._writer_started:
+                    self._writer.start()
+                    self._writer_started = True
+        job = _Job(fn, concurrent.futures.Future())
+        self._jobs.put(job)
+        return job.future
+
     async def write(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in a write transaction on the writer thread; return after the commit."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self.write_sync, fn)
+        return await asyncio.wrap_future(self.submit(fn))
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_sync, fn)
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[_Job]) -> None:
+        """Run every job of ``batch`` in its own savepoint of one transaction; commit once."""
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        try:
+            with self.write_engine.connect() as conn, conn.begin():
+                for job in batch:
+                    if not job.future.set_running_or_notify_cancel():
+                        continue
+                    session = Session(
+                        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                    )
+                    try:
+                        with session.begin():
+                            outcomes.append((job, True, job.fn(session)))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                        outcomes.append((job, False, exc))
+                    finally:
+                        session.close()
+        except BaseException as exc:  # noqa: BLE001 - the commit failed: nobody's write stands
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        self.commits += 1
+        self.writes += len(outcomes)
+        for job, ok, value in outcomes:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
 
     def integrity_ok(self) -> bool:
         if not self.sqlite:
@@ -122,7 +208,9 @@ class Database:
             return conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        if self._writer_started:
+            self._jobs.put(None)
+            self._writer.join()
         self._readers.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
