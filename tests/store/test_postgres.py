@@ -1,0 +1,158 @@
+"""The engine on both databases: append-only audit, exact marks, the group-committing writer.
+
+Every test runs on SQLite; each runs on PostgreSQL too when KIOSK_TEST_DATABASE_URL names a
+PostgreSQL database, which ``scripts/with-postgres`` sets up:
+
+    scripts/with-postgres .venv/bin/pytest -q tests/store/test_postgres.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from server.errors import KioskError
+from server.store import repository as repo
+from server.store.audit import verify_lines
+from server.store.engine import Database, is_sqlite
+
+PG_URL = os.environ.get("KIOSK_TEST_DATABASE_URL", "")
+ON_PG = bool(PG_URL) and not is_sqlite(PG_URL)
+SKIP_PG = (
+    "needs a PostgreSQL server: run `scripts/with-postgres .venv/bin/pytest "
+    "tests/store/test_postgres.py` (or set KIOSK_TEST_DATABASE_URL=postgresql+psycopg://...)"
+)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not ON_PG, reason=SKIP_PG))]
+)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    url = PG_URL if request.param == "postgresql" else f"sqlite:///{tmp_path}/k.db"
+    database = Database(url)
+    database.create_schema()
+    database.create_schema()  # twice: creating the schema is idempotent on both
+    yield database
+    database.close()
+
+
+def sitting(db: Database, judges: int = 6) -> tuple[int, int]:
+    """A sitting with one post and one started interview; return (session id, interview id)."""
+    fields = {"title": "引擎", "batch": "", "judge_count": judges, "score_decimals": 1,
+              "result_decimals": 2, "min_scores": 5}
+    sid = db.write_sync(lambda s: repo.create_sitting(s, fields)).id
+    db.write_sync(lambda s: repo.create_position(
+        s, sid, {"code": "A", "name": "甲", "openings": 1, "shortlist_ratio": "1"}))
+    iid = db.write_sync(lambda s: repo.create_interview(s, sid, 1, "张三", "A")).id
+    db.write_sync(lambda s: repo.start(s, iid))
+    return sid, iid
+
+
+def test_the_database_refuses_to_change_or_delete_an_audit_event(db: Database) -> None:
+    sid, _ = sitting(db)
+    for statement in (
+        f"UPDATE audit_event SET kind = 'x' WHERE session_id = {sid} AND seq = 2",
+        f"DELETE FROM audit_event WHERE session_id = {sid} AND seq = 2",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.write_sync(lambda s, st=statement: s.exec(text(st)))  # type: ignore[call-overload]
+
+        async def through_the_writer(st: str = statement) -> Any:
+            return await db.write(lambda s: s.exec(text(st)))  # type: ignore[call-overload]
+
+        with pytest.raises(DatabaseError, match="append-only"):
+            asyncio.run(through_the_writer())
+    lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
+    assert len(lines) == 4 and verify_lines(lines).ok
+
+
+def test_marks_and_results_stay_exact_text(db: Database) -> None:
+    sid, iid = sitting(db)
+    for seat, score in enumerate(["79", "80", "80.0", 80, "80.5", "90"], start=1):
+        ack = db.write_sync(lambda s, seat=seat, score=score: repo.submit_mark(s, sid, seat, f"r{seat}", iid, score))
+        assert ack.score == f"{float(score):.1f}"
+    snapshot = db.read_sync(lambda s: repo.load_snapshot(s, sid))
+    interview = snapshot.interviews[0]
+    assert str(interview.result) == "80.13"  # 80.125 rounded half up; a float gives 80.12
+    assert [str(m) for _, m in sorted(interview.marks.items())] == ["79.0", "80.0", "80.0", "80.0", "80.5", "90.0"]
+
+
+async def submit_all(db: Database, sid: int, iid: int, seats: range) -> list[Any]:
+    return await asyncio.gather(*(
+        db.write(lambda s, seat=seat: repo.submit_mark(s, sid, seat, f"g{seat}", iid, "88.8"))
+        for seat in seats
+    ), return_exceptions=True)
+
+
+def test_concurrent_writes_are_committed_together_and_chained_in_order(db: Database) -> None:
+    sid, iid = sitting(db, judges=15)
+    commits_before = db.commits
+    acks = asyncio.run(submit_all(db, sid, iid, range(1, 16)))
+    assert [a.score for a in acks] == ["88.8"] * 15
+    assert db.commits - commits_before < 15  # some writes shared a commit
+    lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
+    assert verify_lines(lines).ok and len(lines) == 4 + 15 + 1  # marks, then interview.scored
+    assert db.read_sync(lambda s: repo.load_snapshot(s, sid)).interviews[0].state == "scored"
+
+
+def test_a_refused_write_rolls_back_alone_in_its_batch(db: Database) -> None:
+    sid, iid = sitting(db)
+    gate = threading.Event()
+
+    def blocker(s: Any) -> None:
+        gate.wait(10)  # holds the writer so the next three queue into one batch
+
+    def half_done_then_refused(s: Any) -> None:
+        repo.put_setting(s, f"half-{sid}", "written")
+        repo.submit_mark(s, sid, 2, "x2", iid, "80")  # written, then undone with the savepoint
+        raise KioskError("refused", "refused")
+
+    async def run() -> list[Any]:
+        first = asyncio.ensure_future(db.write(blocker))
+        await asyncio.sleep(0.05)
+        rest = [
+            db.write(lambda s: repo.submit_mark(s, sid, 1, "x1", iid, "81")),
+            db.write(half_done_then_refused),
+            db.write(lambda s: repo.submit_mark(s, sid, 3, "x3", iid, "83")),
+        ]
+        tasks = [asyncio.ensure_future(c) for c in rest]
+        await asyncio.sleep(0.05)
+        assert not any(t.done() for t in tasks)  # nothing answered before its commit
+        gate.set()
+        await first
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    one, two, three = asyncio.run(run())
+    assert one.score == "81.0" and three.score == "83.0"
+    assert isinstance(two, KioskError)
+    snapshot = db.read_sync(lambda s: repo.load_snapshot(s, sid))
+    assert sorted(snapshot.interviews[0].marks) == [1, 3]
+    assert db.read_sync(lambda s: repo.get_setting(s, f"half-{sid}")) is None
+    lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
+    assert verify_lines(lines).ok and len(lines) == 6
+
+
+def test_when_the_commit_fails_no_write_of_the_batch_is_acknowledged(db: Database) -> None:
+    sid, iid = sitting(db)
+
+    def fail(conn: Any) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(db.write_engine, "commit", fail)
+    try:
+        results = asyncio.run(submit_all(db, sid, iid, range(1, 4)))
+    finally:
+        event.remove(db.write_engine, "commit", fail)
+    assert all(isinstance(r, OperationalError) for r in results)
+    assert db.read_sync(lambda s: repo.load_snapshot(s, sid)).interviews[0].marks == {}
+    assert len(db.read_sync(lambda s: repo.audit_lines(s, sid))) == 4
+    later = asyncio.run(submit_all(db, sid, iid, range(1, 2)))  # the writer goes on afterwards
+    assert later[0].score == "88.8"
