@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 import display_ui
 import judge_ui
@@ -36,29 +34,8 @@ JUDGE_STATIC = "/assets/judge"
 DISPLAY_STATIC = "/assets/display"
 
 
-def _templates(directory: Path, translations_dir: Path) -> Jinja2Templates:
-    """``i18n.templates``, or the same set-up by hand where Starlette refuses its arguments."""
-    try:
-        return i18n.templates(directory, translations_dir)
-    except TypeError:
-        # Starlette 1.x's Jinja2Templates takes no Environment options (``extensions=``), only
-        # ``env=``: build the Environment ourselves with the same language-following ``_()``.
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(directory)),
-            autoescape=jinja2.select_autoescape(),
-            extensions=["jinja2.ext.i18n"],
-        )
-        env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=lambda message: i18n._current.get().gettext(message),
-            ngettext=lambda s, p, n: i18n._current.get().ngettext(s, p, n),
-            newstyle=True,
-        )
-        env.globals["translations_dir"] = str(translations_dir)
-        return Jinja2Templates(env=env)
-
-
-_judge = _templates(JUDGE_DIR / "templates", JUDGE_TRANSLATIONS)
-_display = _templates(DISPLAY_DIR / "templates", DISPLAY_TRANSLATIONS)
+_judge = i18n.templates(JUDGE_DIR / "templates", JUDGE_TRANSLATIONS)
+_display = i18n.templates(DISPLAY_DIR / "templates", DISPLAY_TRANSLATIONS)
 for _tpl in (_judge, _display):
     _tpl.env.globals.update(judge_static=JUDGE_STATIC, display_static=DISPLAY_STATIC)
 
