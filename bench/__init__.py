@@ -1,0 +1,1 @@
+"""Load and latency benchmarks (not part of the test run): ``python -m bench --help``."""

@@ -1,0 +1,131 @@
+"""The bare baseline: uvicorn + a broadcast over WebSockets, no database, no validation.
+
+It speaks just enough of the kiosk's protocol for the load generator to drive it the same way:
+``/ws/judge/{room}:{seat}``, ``/ws/display/{room}``, ``/ws/console/{room}``; a judge's ``submit``
+is acknowledged at once and every socket of the room then gets a state frame (the judges a small
+one, the display the counts, the console a copy of the room), as the kiosk does after a commit.
+``POST /api/interviews/{room}:{n}/start|announce`` and ``/api/display/{room}/signature`` only
+broadcast. Run it as ``uvicorn bench.baseline:app``. What it costs is the floor under the kiosk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from typing import Any
+
+ROOMS: dict[str, dict[str, Any]] = defaultdict(
+    lambda: {"judges": set(), "displays": set(), "consoles": set(), "iid": 0, "state": "waiting",
+             "marks": {}, "version": 0}
+)
+
+
+class Outbox:
+    """One socket's queue and sender task, as in the kiosk's hub."""
+
+    def __init__(self, send: Any) -> None:
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(256)
+        self.send = send
+        self.task = asyncio.get_running_loop().create_task(self.pump())
+
+    def put(self, frame: Any) -> None:
+        if not self.queue.full():
+            self.queue.put_nowait(frame)
+
+    async def pump(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            await self.send({"type": "websocket.send", "text": json.dumps(frame)})
+
+
+def broadcast(room: dict[str, Any]) -> None:
+    room["version"] += 1
+    current = None
+    if room["state"] == "interviewing":
+        current = {"id": room["iid"], "state": "interviewing", "submitted": len(room["marks"]),
+                   "expected": 7}
+    display = {"type": "state", "version": room["version"], "current": current, "announcement": None}
+    for box in room["judges"]:
+        box.put({"type": "state", "interview": current, "submitted": len(room["marks"])})
+    for box in room["displays"]:
+        box.put(display)
+    console = {"type": "session", "session": {"interviews": [current], "marks": dict(room["marks"])}}
+    for box in room["consoles"]:
+        box.put(console)
+
+
+async def websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    parts = scope["path"].strip("/").split("/")
+    if len(parts) != 3 or parts[0] != "ws":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    kind, key = parts[1], parts[2]
+    room = ROOMS[key.split(":")[0]]
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    box = Outbox(send)
+    members = room[{"judge": "judges", "display": "displays", "console": "consoles"}[kind]]
+    members.add(box)
+    box.put({"type": "state", "current": None})
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            frame = json.loads(message.get("text") or "{}")
+            if frame.get("type") == "submit":
+                seat = key.split(":")[1]
+                room["marks"][seat] = str(frame["score"])
+                box.put({"type": "ack", "request_id": frame["request_id"],
+                         "interview_id": frame["interview_id"], "score": str(frame["score"])})
+                if len(room["marks"]) >= 7:
+                    room["state"] = "scored"
+                broadcast(room)
+            elif frame.get("type") == "ping":
+                box.put({"type": "pong"})
+    finally:
+        members.discard(box)
+        box.task.cancel()
+
+
+async def http(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    while (await receive()).get("more_body"):
+        pass
+    path = scope["path"].strip("/").split("/")
+    status, body = 200, {"ok": True}
+    if path == ["healthz"]:
+        body = {"status": "ok"}
+    elif len(path) == 4 and path[:2] == ["api", "interviews"]:
+        room_key, n = path[2].split(":")
+        room = ROOMS[room_key]
+        if path[3] == "start":
+            room.update(iid=int(n), state="interviewing", marks={})
+        elif path[3] == "announce":
+            room["state"] = "announced"
+        broadcast(room)
+    elif len(path) == 4 and path[:2] == ["api", "display"]:
+        room = ROOMS[path[2]]
+        room["state"] = "confirmed"
+        broadcast(room)
+        status = 201
+    else:
+        status, body = 404, {"detail": "not found"}
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await websocket(scope, receive, send)
+    elif scope["type"] == "http":
+        await http(scope, receive, send)
+    elif scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
