@@ -8,6 +8,12 @@ shares the machine's cores with the server: its CPU is measured and printed besi
 
     .venv/bin/python -m bench                      # 10, 50, 100, 200, 400 rooms + 2,000 idle sockets
     .venv/bin/python -m bench --rooms 10,50 --idle 0 --no-baseline     # a quick run
+    .venv/bin/python -m bench --rooms 50 --pause 0 --candidates 3      # back to back: capacity
+
+Pacing: a real interview lasts 10 to 20 minutes; here the next candidate starts 20 s (±50 %)
+after the last one signed (``--pause``), and the rooms start at random within the first cycle,
+so the marks arrive at a steady rate with bursts of seven. ``--pause 0`` runs the sittings back
+to back, which measures the server's capacity rather than its latency.
 
 Latencies are taken in this process: submit→ack is from sending the frame to reading its ack;
 submit→display is from sending the frame to the first display frame that counts the mark (the
@@ -286,7 +292,8 @@ class Run:
     # the sittings
 
     async def room_flow(self, room: Room) -> None:
-        await asyncio.sleep(self.rng.uniform(0, 2.0))
+        # Rooms are not in step: each starts somewhere in the first cycle.
+        await asyncio.sleep(self.rng.uniform(0, self.spread + self.pause))
         judges = [ws for ws in room.sockets if ws.request.path.startswith("/ws/judge/")]
         judges.sort(key=lambda ws: ws.request.path)
         by_key = {ws.request.path.rsplit("/", 1)[1]: ws for ws in judges}
@@ -574,10 +581,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rooms", default="10,50,100,200,400",
                         help="comma-separated room counts (default: %(default)s)")
-    parser.add_argument("--candidates", type=int, default=3, help="interviews per room (%(default)s)")
+    parser.add_argument("--candidates", type=int, default=2, help="interviews per room (%(default)s)")
     parser.add_argument("--spread", type=float, default=2.0,
                         help="seconds over which a room's seven marks arrive (%(default)s)")
-    parser.add_argument("--pause", type=float, default=0.0,
+    parser.add_argument("--pause", type=float, default=20.0,
                         help="seconds (±50%%) of interview between a signature and the next start; "
                              "0 = back to back, the harshest (%(default)s)")
     parser.add_argument("--idle", type=int, default=2000,
