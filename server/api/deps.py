@@ -10,9 +10,9 @@ from fastapi import Depends, Path, Request
 from server.config import Settings
 from server.service import Kiosk
 from server.store import repository as repo
+from server.store.models import MAX_ID
 
 COOKIE = "kiosk_token"
-MAX_ID = 2**62
 
 
 def get_kiosk(request: Request) -> Kiosk:

@@ -23,11 +23,12 @@ from server.domain.scoring import JsonNumberText, NonFinite, fmt
 from server.exports import pdf_export, xlsx_export
 from server.exports.record import Record, read_ranking, read_record
 from server.store import components
+from server.store.models import MAX_ID
 
 router = APIRouter(prefix="/api", dependencies=[CurrentSecretary], tags=["results"])
 
 M = TypeVar("M", bound=BaseModel)
-ComponentId = Annotated[int, Path(ge=1, le=2**62, description="The component's id")]
+ComponentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The component's id")]
 
 
 def _weight(value: Any) -> Decimal:

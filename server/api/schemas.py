@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from server.store.models import MAX_ID
+
 
 def _clean(value: str) -> str:
     value = value.strip()
@@ -104,5 +106,5 @@ class CountdownIn(Body):
 
 
 class SignatureIn(Body):
-    interview_id: Annotated[StrictInt, Field(ge=1, le=2**62)]
+    interview_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
     strokes: list[Any] = Field(max_length=2000)

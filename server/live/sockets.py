@@ -21,6 +21,7 @@ from server.live.frames import PingFrame, parse_client_frame
 from server.live.hub import CLOSE, Subscriber
 from server.service import Kiosk
 from server.store import repository as repo
+from server.store.models import MAX_ID
 
 try:  # Starlette 1.x raises this (a RuntimeError) on a receive after a failed send.
     from starlette.websockets import WebSocketDisconnected  # type: ignore[attr-defined]
@@ -250,6 +251,8 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
     kiosk: Kiosk = ws.app.state.kiosk
     settings: Settings = ws.app.state.settings
     if not origin_allowed(ws, settings):
+        return await _refuse(ws)
+    if not 1 <= session_id <= MAX_ID:
         return await _refuse(ws)
     token = ws.cookies.get("kiosk_token") or ws.query_params.get("token")
     try:

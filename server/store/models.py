@@ -8,6 +8,11 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+#: Ids are 32-bit integer columns on PostgreSQL; a larger id can name nothing and must be
+#: refused before it reaches a query (psycopg binds it as the column's type and fails).
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -36,6 +36,7 @@ from server.errors import (
 )
 from server.store.audit import GENESIS, link_hash
 from server.store.models import (
+    MAX_ID,
     AuditEvent,
     AuthToken,
     Excusal,
@@ -593,7 +594,7 @@ def submit_mark(
         return Ack(request_id, seen.interview_id, seen.score, replay=True)
     sitting = get_sitting(db, session_id)
     score = scoring.parse_mark(raw_score, sitting.score_decimals)
-    valid_id = type(interview_id) is int and 0 < interview_id < 2**62
+    valid_id = type(interview_id) is int and 0 < interview_id <= MAX_ID
     interview = db.get(Interview, interview_id) if valid_id else None
     if interview is None or interview.session_id != session_id:
         raise NotOpen("这场面试不在本场次中，无法打分。", "That interview is not part of this sitting.")
