@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, FastAPI, File, Path as PathParam, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -311,6 +310,8 @@ def parse_roster(
 
 def qr_svg(url: str, scale: int = 4) -> str:
     buffer = io.BytesIO()
+    import segno  # loaded on first QR code: idle servers stay small
+
     segno.make(url, error="m").save(buffer, kind="svg", scale=scale, border=2, xmldecl=False,
                                      svgns=True, title=url)
     return buffer.getvalue().decode()
@@ -318,6 +319,8 @@ def qr_svg(url: str, scale: int = 4) -> str:
 
 def qr_png(url: str, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
+    import segno
+
     segno.make(url, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 

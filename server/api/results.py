@@ -20,7 +20,6 @@ from server.api.deps import CurrentSecretary, InterviewId, KioskDep, SessionId
 from server.api.schemas import Body, Text
 from server.domain import ranking
 from server.domain.scoring import JsonNumberText, NonFinite, fmt
-from server.exports import pdf_export, xlsx_export
 from server.exports.record import Record, read_ranking, read_record
 from server.store import components
 from server.store.models import MAX_ID
@@ -143,6 +142,8 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 @router.get("/sessions/{session_id}/export.xlsx")
 async def export_xlsx(session_id: SessionId, kiosk: KioskDep) -> Response:
     record = await _record(kiosk, session_id)
+    from server.exports import xlsx_export  # loaded on first export: idle servers stay small
+
     body = await asyncio.to_thread(xlsx_export.render, record)
     return _download(
         body,
@@ -154,6 +155,8 @@ async def export_xlsx(session_id: SessionId, kiosk: KioskDep) -> Response:
 @router.get("/sessions/{session_id}/export.pdf")
 async def export_pdf(session_id: SessionId, kiosk: KioskDep) -> Response:
     record = await _record(kiosk, session_id)
+    from server.exports import pdf_export  # reportlab is loaded on first export
+
     body = await asyncio.to_thread(pdf_export.render, record)
     return _download(body, "application/pdf", f"session-{session_id}.pdf")
 
