@@ -126,17 +126,15 @@ async def _serve(
     async with kiosk.hub.subscribe(channel, **meta) as subscriber:
         await ws.accept()
         subscriber.offer_state(first_frame, version)
+        first_frame = None  # an idle socket keeps nothing of the sitting but its queue
         sender = asyncio.create_task(_pump(ws, subscriber))
         if channel.startswith("judge:"):
             kiosk.presence_changed(session_id)
         try:
             while True:
-                receiver = asyncio.ensure_future(ws.receive())
-                done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-                if sender in done:
-                    receiver.cancel()
-                    break
-                message = receiver.result()
+                # When the sender gives up (queue overflow, dead peer) it closes the socket, and
+                # this receive then ends with a disconnect: no second task a socket is needed.
+                message = await ws.receive()
                 if message["type"] == "websocket.disconnect":
                     break
                 subscriber.last_seen = time.monotonic()
@@ -198,6 +196,8 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
         return await _refuse(ws)
     session_id, seat = row.session_id, row.seat or 0
     snapshot = await kiosk.snapshot(session_id)
+    first, version = views.judge_state(snapshot, seat), snapshot.version
+    del snapshot, row  # the socket may stay open for hours: keep only what it needs
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
         def send_ack(ack: repo.Ack) -> None:
@@ -219,7 +219,7 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
 
     await _serve(
         ws, kiosk, settings, f"judge:{session_id}:{seat}",
-        views.judge_state(snapshot, seat), snapshot.version, handle, ("submit", "ping"),
+        first, version, handle, ("submit", "ping"),
         session_id, {"seat": seat},
     )
 
@@ -234,14 +234,17 @@ async def display_socket(ws: WebSocket, token: str) -> None:
         row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "display"))
     except NotFound:
         return await _refuse(ws)
-    snapshot = await kiosk.snapshot(row.session_id)
+    session_id = row.session_id
+    snapshot = await kiosk.snapshot(session_id)
+    first, version = views.display_state(snapshot), snapshot.version
+    del snapshot, row
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
         raise BadMessage("大屏只接收 ping 消息。", "The display only sends ping.")
 
     await _serve(
-        ws, kiosk, settings, f"display:{row.session_id}",
-        views.display_state(snapshot), snapshot.version, handle, ("ping",), row.session_id, {},
+        ws, kiosk, settings, f"display:{session_id}", first, version, handle, ("ping",),
+        session_id, {},
     )
 
 
@@ -262,16 +265,18 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
         snapshot = await kiosk.snapshot(session_id)
     except (NotAuthenticated, NotFound):
         return await _refuse(ws)
+    judge_count, version = snapshot.judge_count, snapshot.version
     first = {
         "type": "session",
         "session": views.session_for_secretary(snapshot),
-        "seats": kiosk.seat_status(session_id, snapshot.judge_count),
+        "seats": kiosk.seat_status(session_id, judge_count),
     }
+    del snapshot
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
         raise BadMessage("控制台只发送 ping 消息。", "The console only sends ping.")
 
     await _serve(
-        ws, kiosk, settings, f"console:{session_id}", first, snapshot.version, handle,
-        ("ping",), session_id, {"judge_count": snapshot.judge_count},
+        ws, kiosk, settings, f"console:{session_id}", first, version, handle,
+        ("ping",), session_id, {"judge_count": judge_count},
     )
