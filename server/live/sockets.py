@@ -137,6 +137,9 @@ async def _serve(
                 message = await ws.receive()
                 if message["type"] == "websocket.disconnect":
                     break
+                # Frames already buffered come back without a pause: let the sender run between
+                # them, or a flood would be answered only after it ends.
+                await asyncio.sleep(0)
                 subscriber.last_seen = time.monotonic()
                 if not bucket.take():
                     refused_in_a_row += 1
