@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(public)
     app.include_router(secretary)
-    app.include_router(sockets.router)
+    app.router.routes.extend(sockets.routes)
     # Optional parts, each a module of server.api with a ``mount(app)``: results and exports,
     # the judge and display pages, the secretary's console.
     for name in ("results", "pages", "console"):

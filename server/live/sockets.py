@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from server.config import Settings
@@ -29,7 +30,6 @@ except ImportError:  # pragma: no cover - older Starlette
     WebSocketDisconnected = WebSocketDisconnect  # type: ignore[misc,assignment]
 
 log = logging.getLogger("kiosk.live")
-router = APIRouter()
 GONE = (WebSocketDisconnect, WebSocketDisconnected, ConnectionError, RuntimeError)
 POLICY_VIOLATION = 1008
 FLOOD_CLOSE_AFTER = 200  # refused messages in a row before a flooding socket is closed
@@ -187,7 +187,6 @@ async def _serve(
         kiosk.presence_changed(session_id)
 
 
-@router.websocket("/ws/judge/{token}")
 async def judge_socket(ws: WebSocket, token: str) -> None:
     kiosk: Kiosk = ws.app.state.kiosk
     settings: Settings = ws.app.state.settings
@@ -227,7 +226,6 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
     )
 
 
-@router.websocket("/ws/display/{token}")
 async def display_socket(ws: WebSocket, token: str) -> None:
     kiosk: Kiosk = ws.app.state.kiosk
     settings: Settings = ws.app.state.settings
@@ -251,7 +249,6 @@ async def display_socket(ws: WebSocket, token: str) -> None:
     )
 
 
-@router.websocket("/ws/console/{session_id}")
 async def console_socket(ws: WebSocket, session_id: int) -> None:
     """The secretary's live panel: the sitting as ``GET`` shows it, plus each seat's phones."""
     kiosk: Kiosk = ws.app.state.kiosk
@@ -283,3 +280,19 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
         ws, kiosk, settings, f"console:{session_id}", first, version, handle,
         ("ping",), session_id, {"judge_count": judge_count},
     )
+
+
+def _route(path: str, handler: Any, param: str) -> WebSocketRoute:
+    async def endpoint(ws: WebSocket) -> None:
+        await handler(ws, ws.path_params[param])
+
+    return WebSocketRoute(path, endpoint, name=handler.__name__)
+
+
+#: Plain Starlette routes: FastAPI's dependency machinery would stay alive on every open socket
+#: for hours (about 5 KB each) and these endpoints use none of it.
+routes = [
+    _route("/ws/judge/{token}", judge_socket, "token"),
+    _route("/ws/display/{token}", display_socket, "token"),
+    _route("/ws/console/{session_id:int}", console_socket, "session_id"),
+]
