@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from server.api.deps import CurrentSecretary, InterviewId, KioskDep, SessionId
-from server.api.schemas import Body, Text
+from server.api.schemas import Body, Text, bounded_decimal
 from server.domain import ranking
 from server.domain.scoring import JsonNumberText, NonFinite, fmt
 from server.exports.record import Record, read_ranking, read_record
@@ -30,18 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 ComponentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The component's id")]
 
 
-def _weight(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError('weight must be a decimal written as a string, e.g. "0.4"')  # noqa: TRY004 - pydantic wants ValueError
-    try:
-        weight = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise ValueError('weight must be a decimal, e.g. "0.4"') from None
-    if not weight.is_finite() or not 0 < weight < 1:
-        raise ValueError("weight must be greater than 0 and less than 1")
-    if weight.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise ValueError("weight has at most 4 decimal places")
-    return weight
+_weight = bounded_decimal("weight", '"0.4"', Decimal(1), upper_inclusive=False)
 
 
 class ComponentIn(Body):

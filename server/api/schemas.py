@@ -61,18 +61,30 @@ class SessionIn(Body):
         return self
 
 
-def _ratio(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError("shortlist_ratio must be a decimal written as a string, e.g. \"2\" or \"1.5\"")
-    try:
-        ratio = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise ValueError("shortlist_ratio must be a decimal, e.g. \"2\" or \"1.5\"") from None
-    if not ratio.is_finite() or ratio <= 0 or ratio > 100:
-        raise ValueError("shortlist_ratio must be greater than 0 and at most 100")
-    if ratio.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise ValueError("shortlist_ratio has at most 4 decimal places")
-    return ratio
+def bounded_decimal(name: str, example: str, upper: Decimal, upper_inclusive: bool) -> Any:
+    """A validator for a decimal in (0, upper] or (0, upper), written as text, at most 4 places."""
+    bound = f"at most {upper}" if upper_inclusive else f"less than {upper}"
+
+    def check(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise ValueError(f"{name} must be a decimal written as a string, e.g. {example}")  # noqa: TRY004 - pydantic wants ValueError
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            raise ValueError(f"{name} must be a decimal, e.g. {example}") from None
+        # is_finite first: comparing NaN raises.
+        if not number.is_finite() or number <= 0 or (
+            number > upper if upper_inclusive else number >= upper
+        ):
+            raise ValueError(f"{name} must be greater than 0 and {bound}")
+        if number.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValueError(f"{name} has at most 4 decimal places")
+        return number
+
+    return check
+
+
+_ratio = bounded_decimal("shortlist_ratio", '"2" or "1.5"', Decimal(100), upper_inclusive=True)
 
 
 class PositionIn(Body):
