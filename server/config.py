@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     #: Seconds without a heartbeat after which the console shows a judge's phone as stale.
     stale_after: float = 15.0
     max_body_bytes: int = 2_000_000
+
+    @field_validator("secretary_password", mode="before")
+    @classmethod
+    def _empty_password_is_unset(cls, value: object) -> object:
+        # ``KIOSK_SECRETARY_PASSWORD=`` (as in .env.example) means "generate one", never "the empty
+        # password": an empty or blank value is treated exactly like an absent one.
+        if value is None:
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        return value
 
 
 @lru_cache

@@ -32,12 +32,19 @@ def generate_password() -> str:
     return "-".join(groups)
 
 
+def _is_empty_password(hasher: PasswordHasher, stored: str) -> bool:
+    try:
+        return hasher.verify(stored, "")
+    except Exception:  # noqa: BLE001 - a mismatch (or a malformed hash) means "not empty"
+        return False
+
+
 def bootstrap(db: Database, settings: Settings) -> str | None:
     """Create the schema and make sure a secretary password exists; return a new one if made."""
     db.create_schema()
     hasher = PasswordHasher()
-    if settings.secretary_password is not None:
-        wanted = settings.secretary_password.get_secret_value()
+    wanted = settings.secretary_password.get_secret_value() if settings.secretary_password else ""
+    if wanted.strip():
         stored = db.read_sync(lambda s: repo.get_setting(s, "secretary_password"))
         try:
             if stored and hasher.verify(stored, wanted):
@@ -46,8 +53,11 @@ def bootstrap(db: Database, settings: Settings) -> str | None:
             pass
         db.write_sync(lambda s: repo.put_setting(s, "secretary_password", hasher.hash(wanted)))
         return None
-    if db.read_sync(lambda s: repo.get_setting(s, "secretary_password")) is not None:
+    stored = db.read_sync(lambda s: repo.get_setting(s, "secretary_password"))
+    if stored is not None and not _is_empty_password(hasher, stored):
         return None
+    # No password yet, or the empty one an earlier release stored from ``KIOSK_SECRETARY_PASSWORD=``:
+    # either way the console must not open without a real password, so make one.
     password = generate_password()
     db.write_sync(lambda s: repo.put_setting(s, "secretary_password", hasher.hash(password)))
     return password
