@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
@@ -49,6 +49,7 @@ class SessionIn(Body):
     score_decimals: Annotated[StrictInt, Field(ge=0, le=2)] = 1
     result_decimals: Annotated[StrictInt, Field(ge=0, le=4)] = 2
     min_scores: Annotated[StrictInt, Field(ge=3, le=15)] | None = None
+    language: Literal["zh", "en"] = "zh"
 
     @model_validator(mode="after")
     def _min_scores(self) -> SessionIn:

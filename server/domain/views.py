@@ -61,6 +61,7 @@ class SessionView:
     positions: list[PositionView]
     interviews: list[InterviewView]
     announced_id: int | None = None
+    language: str = "zh"
 
     def expected(self, interview: InterviewView) -> int:
         """Count the seats that owe a mark for ``interview`` (every seat not excused)."""
@@ -140,6 +141,7 @@ def session_summary(session: SessionView) -> dict[str, Any]:
         "score_decimals": session.score_decimals,
         "result_decimals": session.result_decimals,
         "min_scores": session.min_scores,
+        "language": session.language,
         "created_at": iso(session.created_at),
     }
 

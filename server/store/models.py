@@ -37,6 +37,8 @@ class Sitting(SQLModel, table=True):
     score_decimals: int
     result_decimals: int
     min_scores: int
+    #: The language of the judges' and the display's pages and of the spoken result.
+    language: str = Field(default="zh", max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
     announced_id: int | None = None
 

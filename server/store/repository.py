@@ -320,6 +320,7 @@ def load_snapshot(db: Session, session_id: int) -> SessionView:
         score_decimals=sitting.score_decimals,
         result_decimals=sitting.result_decimals,
         min_scores=sitting.min_scores,
+        language=sitting.language,
         created_at=sitting.created_at,
         version=version or 0,
         positions=[
