@@ -11,13 +11,21 @@ and commits once. A write that raises rolls back to its savepoint only; the othe
 caller hears back, success or error, before that one commit returns, so nothing is acknowledged
 or broadcast before it is durable. Nobody waits for a batch to fill: a write that finds the
 writer idle runs at once, alone.
+
+Serving a SQLite file (:meth:`Database.open_for_serving`) takes an exclusive ``flock`` on
+``<file>.lock`` for the life of the process, so a second ``kiosk serve`` on the same file stops
+at once (a lock the kernel drops when the process dies, however it dies: no stale PID file), and
+checks the file's integrity before anything is served. Closing a served database checkpoints the
+WAL into the main file, so after a clean stop ``kiosk.db`` alone is the whole record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,34 +35,151 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from server.store import models  # noqa: F401  (registers the tables)
-from server.store import components  # noqa: F401
+from server.store import (
+    components,  # noqa: F401
+    models,  # noqa: F401  (registers the tables)
+)
 
 T = TypeVar("T")
 
 #: Most writes committed together; a bound on how long the last of a batch waits for the first.
 MAX_BATCH = 64
 
-_SQLITE_TRIGGERS = [
-    """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-]
-
-_POSTGRES_TRIGGERS = [
-    """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'audit events are append-only'; END; $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
-    """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
-       FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
-]
+# The tables and the triggers that keep the audit log append-only: server/store/migrations.
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL or an in-memory database."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database)
+
+
+class StartRefused(RuntimeError):
+    """The database cannot be served: another process serves it, or the file is damaged."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh}\n{en}")
+        self.zh = zh
+        self.en = en
+
+
+#: Serving locks this process holds: the SQLite file → the open descriptor of its ``.lock``.
+_HELD: dict[Path, int] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def lock_file(path: Path) -> int:
+    """Take the exclusive serving lock of the SQLite file ``path``; return the open descriptor."""
+    import fcntl
+
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StartRefused(
+            f"数据库文件 {path} 正由另一个 kiosk 进程使用，本进程不启动。请先停止那个进程，或用另一个数据库文件。",
+            f"The database file {path} is being served by another kiosk process: not starting. "
+            "Stop that process first, or use another database file.",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking; the lock is what counts
+    return fd
+
+
+def open_for_serving(url: str) -> Path | None:
+    """Hold the serving lock of a SQLite file and check the file, or raise ``StartRefused``.
+
+    Idempotent within a process (``kiosk serve`` checks before uvicorn starts, the lifespan
+    again); returns the file, or None when there is no file to guard (PostgreSQL, in memory).
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    path = path.resolve()
+    with _HELD_LOCK:
+        if path in _HELD:
+            return path
+        fd = lock_file(path)
+        try:
+            check_file(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        _HELD[path] = fd
+    return path
+
+
+def release(path: Path) -> None:
+    """Drop this process's serving lock of ``path`` (at the very end of serving)."""
+    with _HELD_LOCK:
+        fd = _HELD.pop(path, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file that is not a sound SQLite database (``PRAGMA integrity_check``)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return  # a new database: the schema is created next
+    problem = ""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
+        finally:
+            conn.close()
+        if rows != ["ok"]:
+            problem = "; ".join(str(r) for r in rows[:5])
+    except (
+        sqlite3.DatabaseError
+    ) as exc:  # "file is not a database", "database disk image is malformed"
+        problem = str(exc)
+    if problem:
+        raise StartRefused(
+            f"数据库文件 {path} 已损坏或不是 kiosk 数据库（{problem}），本进程不启动。"
+            "请勿覆盖它：把它复制一份交技术人员检查，用最近的备份（kiosk backup 生成）恢复。",
+            f"The database file {path} is damaged or not a kiosk database ({problem}): not starting. "
+            "Do not overwrite it: copy it for a technician and restore the latest backup (made by kiosk backup).",
+        )
+
+
+def backup_sqlite(source: Path, dest: Path) -> None:
+    """Copy a live SQLite database to ``dest`` as one consistent file (SQLite's online backup)."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        out = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # One step (pages=-1): the copy is one read transaction, a snapshot of one moment,
+            # while the server keeps writing to the WAL.
+            src.backup(out, pages=-1)
+            out.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+            rows = [row[0] for row in out.execute("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(map(str, rows[:5])))
+        finally:
+            out.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, dest)
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -111,25 +236,27 @@ class Database:
         #: Counters for the benchmark and the curious: transactions committed, writes in them.
         self.commits = 0
         self.writes = 0
+        #: The SQLite file this process serves through this object (locked, checkpointed on close).
+        self._served: Path | None = None
+
+    def open_for_serving(self) -> None:
+        """Before serving: hold the file's lock and check its integrity (SQLite), or raise StartRefused."""
+        self._served = open_for_serving(self.url)
 
     def create_schema(self) -> None:
-        """Create missing tables and the triggers that keep the audit log append-only."""
-        SQLModel.metadata.create_all(self.write_engine)
-        statements = _SQLITE_TRIGGERS if self.sqlite else _POSTGRES_TRIGGERS
-        with self.write_engine.begin() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement)
+        """Bring the schema to the newest migration (an empty database, or the landed release's)."""
+        from server.store.migrations import upgrade
+
+        upgrade(self.write_engine)
 
     def write_sync(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in one write transaction on the calling thread and commit it."""
-        with Session(self.write_engine, expire_on_commit=False) as db:
-            with db.begin():
-                return fn(db)
+        with Session(self.write_engine, expire_on_commit=False) as db, db.begin():
+            return fn(db)
 
     def read_sync(self, fn: Callable[[Session], T]) -> T:
-        with Session(self.read_engine, expire_on_commit=False) as db:
-            with db.begin():
-                return fn(db)
+        with Session(self.read_engine, expire_on_commit=False) as db, db.begin():
+            return fn(db)
 
     def submit(self, fn: Callable[[Session], T]) -> concurrent.futures.Future[T]:
         """Queue ``fn`` for the writer; the future settles only after its transaction commits."""
@@ -207,10 +334,36 @@ class Database:
         with self.read_engine.connect() as conn:
             return conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
+    def checkpoint(self) -> None:
+        """Move everything in the WAL into the database file and empty the WAL (SQLite)."""
+        if not self.sqlite:
+            return
+        # On the driver's own connection, outside any transaction (SQLAlchemy would open one).
+        raw = self.write_engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        if busy:  # a reader outside this process held it up; the WAL is intact, nothing is lost
+            import logging
+
+            logging.getLogger("kiosk").warning(
+                "WAL checkpoint incomplete: another connection is reading"
+            )
+
     def close(self) -> None:
         if self._writer_started:
             self._jobs.put(None)
             self._writer.join()
         self._readers.shutdown(wait=True)
-        self.write_engine.dispose()
-        self.read_engine.dispose()
+        try:
+            if self._served is not None:
+                self.checkpoint()
+        finally:
+            self.write_engine.dispose()
+            self.read_engine.dispose()
+            if self._served is not None:
+                release(self._served)  # the last thing: the file is whole when the lock goes
+                self._served = None
