@@ -85,6 +85,10 @@ class Server:
             env["KIOSK_DATABASE_URL"] = database_url or f"sqlite:///{workdir}/kiosk.db"
             env["KIOSK_SECRETARY_PASSWORD"] = PASSWORD
             env["KIOSK_WS_RATE"] = "50"
+            # Every simulated phone connects from 127.0.0.1: lift the per-address socket cap, and
+            # the connection cap above the 2,000 idle sockets plus 400 rooms of 9.
+            env["KIOSK_WS_MAX_PER_ADDRESS"] = "0"
+            env["KIOSK_MAX_CONNECTIONS"] = "10000"
             cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning"]
         else:
@@ -240,11 +244,15 @@ class Run:
             nonlocal opened
             async with gate:
                 path = {"judge": f"/ws/judge/{key}", "display": f"/ws/display/{key}",
-                        "console": f"/ws/console/{key}?token={self.login_token}"}[role]
+                        "console": f"/ws/console/{key}"}[role]
+                # The console socket is the secretary's: authorised by a header, never the URL.
+                headers = ({"Authorization": f"Bearer {self.login_token}"}
+                           if role == "console" else None)
                 try:
                     ws = await websockets.connect(self.server.ws_url + path, open_timeout=60,
                                                   max_size=2**22, compression=None,
-                                                  ping_interval=None)
+                                                  ping_interval=None,
+                                                  additional_headers=headers)
                 except Exception as exc:  # noqa: BLE001 - counted, reported
                     self.error(f"connect {role} {type(exc).__name__}")
                     return

@@ -10,7 +10,10 @@ one into ``{"detail": message}`` with its ``status_code``; the socket layer turn
     ├── Conflict (409)
     │   ├── InvalidTransition        the interview is in the wrong state for this step
     │   ├── DuplicateEntry           a post code or a draw number already taken
-    │   └── SeatConflict             excusing or reopening a seat that cannot be
+    │   ├── SeatConflict             excusing or reopening a seat that cannot be
+    │   ├── StillOnScreen            announcing while another result awaits its signature or note
+    │   ├── TooLateToCorrect         correcting or removing what has already started
+    │   └── InUse                    removing or recoding a post that interviews still name
     ├── Unprocessable (422)
     │   ├── InvalidScore             code "invalid_score"
     │   └── TrivialSignature         a blank or scribbled signature
@@ -20,6 +23,7 @@ one into ``{"detail": message}`` with its ``status_code``; the socket layer turn
         ├── SeatExcused              code "excused"
         ├── BadMessage               code "bad_message"
         └── RateLimited              code "rate_limited"
+    StorageFull (507)                the disk is full: nothing was saved (code "storage_full")
 
 Messages are written for the person who reads them (judge or secretary), in Chinese by default
 with an English text beside it, and say what to do next.
@@ -108,3 +112,40 @@ class BadMessage(SocketError):
 class RateLimited(SocketError):
     status_code = 429
     code = "rate_limited"
+
+
+# --- the day's rhythm and corrections before the start -----------------------------------------
+
+
+class StillOnScreen(Conflict):
+    """Another candidate's result is still on the hall display, neither signed nor noted."""
+
+    code = "still_on_screen"
+
+
+class TooLateToCorrect(Conflict):
+    """A correction or removal asked for after the interview (or the sitting) has started."""
+
+    code = "too_late"
+
+
+class InUse(Conflict):
+    """A post still named by an interview cannot be removed or have its code changed."""
+
+    code = "in_use"
+
+
+class ScoringInProgress(Conflict):
+    """An export that would show marks while an interview of the sitting is still being scored."""
+
+    code = "scoring_in_progress"
+
+
+# --- the server's own trouble ------------------------------------------------------------------
+
+
+class StorageFull(KioskError):
+    """The disk (or the database's size limit) is full: nothing was saved. 507, the server's fault."""
+
+    status_code = 507
+    code = "storage_full"

@@ -20,6 +20,14 @@ QUEUE_LIMIT = 256
 CLOSE = object()
 
 
+@dataclass(frozen=True)
+class Close:
+    """Put last in an outbox: the sender closes the socket with this code and reason."""
+
+    code: int
+    reason: str = ""
+
+
 class Outbox:
     """A bounded FIFO with one reader: the part of ``asyncio.Queue`` a socket's sender needs.
 
@@ -44,6 +52,9 @@ class Outbox:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._items.clear()
 
     def get_nowait(self) -> Any:
         if not self._items:
@@ -70,6 +81,7 @@ class Subscriber:
     last_seen: float = field(default_factory=time.monotonic)
     meta: dict[str, Any] = field(default_factory=dict)
     state_version: int = -1
+    opened: float = field(default_factory=time.monotonic)
 
     def offer_state(self, frame: Any, version: int) -> None:
         """Queue a full state unless a newer one was already queued for this socket."""
@@ -77,6 +89,12 @@ class Subscriber:
             return
         self.state_version = version
         self.put(frame)
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Drop what is queued and have the sender close the socket with ``code``."""
+        self.overflowed = True  # nothing more is queued after the close
+        self.queue.clear()
+        self.queue.put_nowait(Close(code, reason))
 
     def put(self, frame: Any) -> None:
         if self.overflowed:

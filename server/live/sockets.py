@@ -1,4 +1,12 @@
-"""The judge, display and console sockets (contract: DESIGN.md section 4)."""
+"""The judge, display and console sockets (contract: DESIGN.md section 4).
+
+Limits: one client address holds at most ``ws_max_per_address`` sockets and the process
+``max_connections`` (further ones are closed at once with 1008 and a reason); one judge or
+display link holds ``ws_max_per_token``, the oldest giving way (1008) so a reconnecting phone is
+never locked out by its own half-dead socket. The console socket is authorised by the login
+cookie (or an ``Authorization: Bearer`` header), never by a token in the URL, which access logs
+keep. A peer that stops reading is dropped by the transport (``server.transport``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,8 +28,9 @@ from server.config import Settings
 from server.domain import views
 from server.errors import BadMessage, KioskError, NotAuthenticated, NotFound, RateLimited
 from server.live.frames import PingFrame, parse_client_frame
-from server.live.hub import CLOSE, Subscriber
+from server.live.hub import CLOSE, Close, Subscriber
 from server.service import Kiosk
+from server.storage import is_disk_full
 from server.store import repository as repo
 from server.store.models import MAX_ID
 
@@ -33,6 +43,46 @@ log = logging.getLogger("kiosk.live")
 GONE = (WebSocketDisconnect, WebSocketDisconnected, ConnectionError, RuntimeError)
 POLICY_VIOLATION = 1008
 FLOOD_CLOSE_AFTER = 200  # refused messages in a row before a flooding socket is closed
+#: Close reasons (at most 123 bytes of UTF-8), in the socket's language.
+REASONS = {
+    "per_address": ("来自同一地址的连接过多", "too many connections from this address"),
+    "total": ("服务器连接已满，请稍后重连", "server full: reconnect later"),
+    "replaced": ("此链接已在另一处打开", "this link was opened elsewhere"),
+}
+
+
+class SocketLimits:
+    """Open sockets per client address and in all, for the caps in the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.by_address: Counter[str] = Counter()
+        self.total = 0
+
+    def admit(self, address: str) -> str | None:
+        """Count a new socket from ``address``; return why it is refused, or None."""
+        per_address = self.settings.ws_max_per_address
+        if per_address > 0 and self.by_address[address] >= per_address:
+            return "per_address"
+        if self.settings.max_connections > 0 and self.total >= self.settings.max_connections:
+            return "total"
+        self.by_address[address] += 1
+        self.total += 1
+        return None
+
+    def release(self, address: str) -> None:
+        self.total -= 1
+        self.by_address[address] -= 1
+        if self.by_address[address] <= 0:
+            del self.by_address[address]
+
+
+def limits_of(ws: WebSocket) -> SocketLimits:
+    state = ws.app.state
+    limits = getattr(state, "socket_limits", None)
+    if limits is None:
+        limits = state.socket_limits = SocketLimits(state.settings)
+    return limits
 
 
 def origin_allowed(ws: WebSocket, settings: Settings) -> bool:
@@ -95,6 +145,9 @@ async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
         if frame is CLOSE:
             await ws.close(code=1013)
             return
+        if isinstance(frame, Close):
+            await ws.close(code=frame.code, reason=frame.reason)
+            return
         await ws.send_text(encode_frame(frame))
 
 
@@ -125,6 +178,8 @@ async def _serve(
     refused_in_a_row = 0
     async with kiosk.hub.subscribe(channel, **meta) as subscriber:
         await ws.accept()
+        if channel.startswith(("judge:", "display:")):
+            _close_oldest(kiosk, channel, subscriber, settings.ws_max_per_token, lang)
         subscriber.offer_state(first_frame, version)
         first_frame = None  # an idle socket keeps nothing of the sitting but its queue
         sender = asyncio.create_task(_pump(ws, subscriber))
@@ -164,7 +219,11 @@ async def _serve(
                         await handle(subscriber, frame)
                 except KioskError as error:
                     subscriber.put(error_frame(error, None, lang))
-                except Exception:  # never drop a judge's socket over a bug: say so instead
+                except Exception as exc:  # never drop a judge's socket over a bug: say so instead
+                    if is_disk_full(exc):
+                        kiosk_storage_failed(ws)
+                        subscriber.put(storage_full_frame(None, lang))
+                        continue
                     log.exception("unexpected error handling a frame on %s", channel)
                     subscriber.put(
                         {
@@ -218,6 +277,11 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
             )
         except KioskError as error:
             subscriber.put(error_frame(error, frame.request_id, _lang(ws)))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            kiosk_storage_failed(ws)
+            subscriber.put(storage_full_frame(frame.request_id, _lang(ws)))
 
     await _serve(
         ws, kiosk, settings, f"judge:{session_id}:{seat}",
@@ -257,7 +321,10 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
         return await _refuse(ws)
     if not 1 <= session_id <= MAX_ID:
         return await _refuse(ws)
-    token = ws.cookies.get("kiosk_token") or ws.query_params.get("token")
+    # The login cookie (a browser) or an Authorization header (a script); never the URL, which
+    # the access log writes out.
+    scheme, _, value = ws.headers.get("authorization", "").partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" and value.strip() else ws.cookies.get("kiosk_token")
     try:
         await kiosk.db.read(
             lambda db: repo.check_login_token(db, token, timedelta(hours=settings.login_hours))
@@ -282,9 +349,47 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
     )
 
 
+def _close_oldest(kiosk: Kiosk, channel: str, newcomer: Subscriber, limit: int, lang: str) -> None:
+    """Past ``limit`` sockets on one link, close the oldest: a reconnecting phone always gets in."""
+    if limit <= 0:
+        return
+    others = sorted((s for s in kiosk.hub.subscribers(channel) if s is not newcomer), key=lambda s: s.opened)
+    reason = REASONS["replaced"][0 if lang == "zh" else 1]
+    for old in others[: max(0, len(others) + 1 - limit)]:
+        old.close(POLICY_VIOLATION, reason)
+
+
+def storage_full_frame(request_id: Any, lang: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "request_id": request_id,
+        "code": "storage_full",
+        "message": "评分没有保存：服务器磁盘已满。请立即告诉秘书。"
+        if lang == "zh"
+        else "Your mark was NOT saved: the server's disk is full. Tell the secretary now.",
+    }
+
+
+def kiosk_storage_failed(ws: WebSocket) -> None:
+    storage = getattr(ws.app.state, "storage", None)
+    if storage is not None:
+        storage.failed()
+
+
 def _route(path: str, handler: Any, param: str) -> WebSocketRoute:
     async def endpoint(ws: WebSocket) -> None:
-        await handler(ws, ws.path_params[param])
+        limits = limits_of(ws)
+        address = ws.client.host if ws.client else ""
+        refused = limits.admit(address)
+        if refused is not None:
+            # Accept, then close with a reason: the client learns why, not just "403".
+            await ws.accept()
+            await ws.close(code=POLICY_VIOLATION, reason=REASONS[refused][0 if _lang(ws) == "zh" else 1])
+            return
+        try:
+            await handler(ws, ws.path_params[param])
+        finally:
+            limits.release(address)
 
     return WebSocketRoute(path, endpoint, name=handler.__name__)
 
