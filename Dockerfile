@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# fonts-wqy-microhei: the Chinese font embedded in PDF exports.
+# fonts-wqy-microhei: the Chinese font embedded in PDF exports; fonts-hanazono (HanaMin A/B,
+# ~50 MB): the rare characters of real names it lacks (䶮, 𠀀, 𬌗), loaded only when needed.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei fonts-hanazono \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -20,7 +20,15 @@ from server.api.deps import CurrentSecretary, InterviewId, KioskDep, SessionId
 from server.api.schemas import Body, Text, bounded_decimal
 from server.domain import ranking
 from server.domain.scoring import JsonNumberText, NonFinite, fmt
-from server.exports.record import Record, read_ranking, read_record
+from server.exports.record import (
+    Record,
+    ascii_filename,
+    content_disposition,
+    ensure_not_scoring,
+    export_filename,
+    read_ranking,
+    read_record,
+)
 from server.store import components
 from server.store.models import MAX_ID
 
@@ -121,24 +129,32 @@ async def set_component_score(
     }
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
+def _download(body: bytes, media_type: str, filename: str, fallback: str,
+              headers: dict[str, str] | None = None) -> Response:
     return Response(
         body, media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename, fallback), **(headers or {})},
     )
 
 
 @router.get("/sessions/{session_id}/export.xlsx")
 async def export_xlsx(session_id: SessionId, kiosk: KioskDep) -> Response:
+    """The workbook; 409 while an interview is being scored (its audit sheet holds every mark)."""
     record = await _record(kiosk, session_id)
+    ensure_not_scoring(record.session)
     from server.exports import xlsx_export  # loaded on first export: idle servers stay small
 
     body = await asyncio.to_thread(xlsx_export.render, record)
     return _download(
         body,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"session-{session_id}.xlsx",
+        export_filename(record.session, "xlsx"),
+        ascii_filename(record.session, "xlsx"),
     )
+
+
+#: Names the characters of an exported PDF that no installed font could draw (``U+4DAE U+20000``).
+MISSING_GLYPHS_HEADER = "X-Kiosk-Missing-Glyphs"
 
 
 @router.get("/sessions/{session_id}/export.pdf")
@@ -146,8 +162,12 @@ async def export_pdf(session_id: SessionId, kiosk: KioskDep) -> Response:
     record = await _record(kiosk, session_id)
     from server.exports import pdf_export  # reportlab is loaded on first export
 
-    body = await asyncio.to_thread(pdf_export.render, record)
-    return _download(body, "application/pdf", f"session-{session_id}.pdf")
+    body, missing = await asyncio.to_thread(pdf_export.render_report, record)
+    headers = {MISSING_GLYPHS_HEADER: " ".join(f"U+{ord(c):04X}" for c in missing)} if missing else {}
+    return _download(
+        body, "application/pdf", export_filename(record.session, "pdf"),
+        ascii_filename(record.session, "pdf"), headers,
+    )
 
 
 def mount(app: FastAPI) -> None:

@@ -10,6 +10,8 @@ paper copy can be matched to the electronic record it came from.
 from __future__ import annotations
 
 import io
+import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -35,15 +37,18 @@ from server.domain.ranking import PostRanking
 from server.domain.scoring import fmt
 from server.domain.states import SCORED_STATES
 from server.domain.views import InterviewView
-from server.exports.fonts import cjk_font
+from server.exports.fonts import Runs, cjk_font
 from server.exports.record import (
     STATE_ZH,
     UNRANKED_ZH,
     Record,
     dropped_seat,
     local,
+    local_note,
     rules_text,
 )
+
+log = logging.getLogger("kiosk.exports")
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -56,9 +61,13 @@ POST_BG = colors.HexColor("#F3F5F8")
 GREY = "#777777"
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class Styles:
     def __init__(self, font: str) -> None:
         self.font = font
+        self.runs = Runs(font)
         self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
         self.subtitle = ParagraphStyle("subtitle", fontName=font, fontSize=11, leading=16, alignment=TA_CENTER)
         self.h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
@@ -66,6 +75,10 @@ class Styles:
         self.cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
         self.center = ParagraphStyle("center", parent=self.cell, alignment=TA_CENTER)
         self.head = ParagraphStyle("head", parent=self.center, fontSize=8)
+
+    def t(self, text: str) -> str:
+        """Free text (a name, a title, a note) as paragraph markup, in fonts that have it."""
+        return self.runs.markup(_CONTROLS.sub(" ", text))
 
 
 class Signature(Flowable):
@@ -128,7 +141,7 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
                 )
 
 
-def _page(record: Record, font: str) -> Any:
+def _page(record: Record, font: str, runs: Runs) -> Any:
     payload = qr_payload(record)
 
     def draw(canvas: Canvas, doc: Any) -> None:
@@ -136,7 +149,8 @@ def _page(record: Record, font: str) -> Any:
         width, height = PAGE
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor(GREY))
-        canvas.drawString(MARGIN, height - 8 * mm, f"面试成绩登记表 · {record.session.title}")
+        runs.draw(canvas, MARGIN, height - 8 * mm, f"面试成绩登记表 · {record.session.title}", 8)
+        canvas.setFont(font, 8)
         canvas.drawRightString(width - MARGIN, height - 8 * mm, f"第 {doc.page} 页")
         qr_x = width - MARGIN - QR_SIZE
         qr_y = 4 * mm
@@ -156,13 +170,27 @@ def _page(record: Record, font: str) -> Any:
             MARGIN, FOOTER - 17 * mm,
             "用右侧二维码或上面的哈希与电子记录（audit.jsonl，kiosk verify）核对：二者一致即本表与电子记录相符。",
         )
+        if runs.missing:
+            canvas.setFillColor(colors.HexColor("#B00020"))
+            canvas.drawString(MARGIN, FOOTER - 22 * mm, missing_text(runs.missing))
         canvas.restoreState()
 
     return draw
 
 
+def missing_text(missing: Sequence[str]) -> str:
+    # The characters themselves would print as blanks: name them by code point.
+    codes = "、".join(f"U+{ord(c):04X}" for c in missing)
+    return f"以下字符无法显示（本机字体缺字）：{codes}。请核对电子记录中的原文。"
+
+
 def render(record: Record) -> bytes:
     """Return the sitting's score sheet as PDF bytes."""
+    return render_report(record)[0]
+
+
+def render_report(record: Record) -> tuple[bytes, list[str]]:
+    """Return the score sheet as PDF bytes and the characters no installed font could draw."""
     font = cjk_font()
     st = Styles(font)
     out = io.BytesIO()
@@ -179,12 +207,12 @@ def render(record: Record) -> bytes:
     )
     story: list[Any] = [
         Paragraph("面试成绩登记表", st.title),
-        Paragraph(escape(record.session.title), st.subtitle),
+        Paragraph(st.t(record.session.title), st.subtitle),
         Spacer(1, 2 * mm),
-        Paragraph(_info_line(record), st.body),
+        Paragraph(_info_line(record, st), st.body),
         Spacer(1, 1 * mm),
     ]
-    story += [Paragraph(f"· {escape(line)}", st.body) for line in rules_text(record)]
+    story += [Paragraph(f"· {st.t(line)}", st.body) for line in rules_text(record)]
     story.append(
         Paragraph(
             f'<font color="{GREY}">表中带删除线的分数为去掉的分数（高 = 最高分，低 = 最低分）；'
@@ -194,18 +222,42 @@ def render(record: Record) -> bytes:
     )
     story.append(Spacer(1, 3 * mm))
     story.append(_score_table(record, st, doc.width))
+    story += _notes_block(record, st)
     for post in record.ranking.posts:
         story.append(KeepTogether(_ranking_block(record, post, st, doc.width)))
     story.append(KeepTogether(_signature_block(record, st, doc.width)))
-    doc.build(story, onFirstPage=_page(record, font), onLaterPages=_page(record, font))
-    return out.getvalue()
+    missing = list(st.runs.missing)
+    if missing:
+        # Said on the sheet itself (top and every footer), so nobody signs a name printed wrong.
+        log.warning(
+            "PDF of session %s: no installed font has %s (install Debian's fonts-hanazono)",
+            record.session.id, " ".join(f"U+{ord(c):04X}" for c in missing),
+        )
+        warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
+        story.insert(5, Paragraph(escape(missing_text(missing)), warning))
+    page = _page(record, font, st.runs)
+    doc.build(story, onFirstPage=page, onLaterPages=page)
+    return out.getvalue(), missing
 
 
-def _info_line(record: Record) -> str:
+def _notes_block(record: Record, st: Styles) -> list[Any]:
+    """Dispute notes and excuse reasons, one line per interview that has any."""
+    lines = []
+    for interview in record.session.interviews:
+        note = local_note(interview)
+        if note:
+            who = f"岗位 {interview.position_code} {interview.draw_no} 号 {interview.candidate_name}"
+            lines.append(Paragraph(f"· {st.t(who)}：{st.t(note)}", st.body))
+    if not lines:
+        return []
+    return [Spacer(1, 2 * mm), Paragraph("备注（异议、回避）", st.h2), *lines]
+
+
+def _info_line(record: Record, st: Styles) -> str:
     s = record.session
     parts = [
         f"日期：{record.held_on():%Y年%m月%d日}",
-        f"批次：{escape(s.batch) if s.batch else '—'}",
+        f"批次：{st.t(s.batch) if s.batch else '—'}",
         f"岗位：{len(s.positions)} 个",
         f"考生：{len(s.interviews)} 人次",
         f"评委：{s.judge_count} 人",
@@ -257,7 +309,7 @@ def _score_table(record: Record, st: Styles, width: float) -> Table:
     columns = len(before) + len(seats) + len(after)
     first = [Paragraph(h, st.head) for h in before]
     first += [Paragraph("评委评分（席位）", st.head)] + [""] * (len(seats) - 1)
-    first += [Paragraph(escape(h), st.head) for h in after]
+    first += [Paragraph(st.t(h), st.head) for h in after]
     second: list[Any] = [""] * len(before) + [Paragraph(str(n), st.head) for n in seats]
     second += [""] * len(after)
     rows: list[list[Any]] = [first, second]
@@ -276,7 +328,7 @@ def _score_table(record: Record, st: Styles, width: float) -> Table:
 
     for position in s.positions:
         members = [i for i in s.interviews if i.position_code == position.code]
-        heading = f"岗位 {escape(position.code)}　{escape(position.name)}　（职位数 {position.openings}）"
+        heading = f"岗位 {st.t(position.code)}　{st.t(position.name)}　（职位数 {position.openings}）"
         rows.append([Paragraph(f"<b>{heading}</b>", st.cell)] + [""] * (columns - 1))
         style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
                   ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), POST_BG)]
@@ -300,7 +352,7 @@ def _score_row(
     reveal = interview.state in SCORED_STATES
     row: list[Any] = [
         Paragraph(str(interview.draw_no), st.center),
-        Paragraph(escape(interview.candidate_name), st.cell),
+        Paragraph(st.t(interview.candidate_name), st.cell),
     ]
     row += [_mark_cell(interview, seat, mark_style, narrow) for seat in seats]
     row.append(Paragraph(f"<b>{fmt(interview.result)}</b>" if reveal else "—", st.center))
@@ -321,7 +373,7 @@ def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) 
     components = record.ranking.components
     block: list[Any] = [
         Paragraph(
-            f"岗位排名：{escape(p.code)} {escape(p.name)}"
+            f"岗位排名：{st.t(p.code)} {st.t(p.name)}"
             f'<font size="9">　（职位数 {p.openings}，考察比例 {fmt(p.shortlist_ratio)}，'
             f"初步考察对象 {post.shortlist_size} 人）</font>",
             st.h2,
@@ -329,14 +381,14 @@ def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) 
     ]
     head = ["名次", "抽签号", "姓名", "面试得分"] + [c.name for c in components]
     head += ["总成绩", "达到60分", "初步考察对象", "备注"]
-    rows: list[list[Any]] = [[Paragraph(escape(h), st.head) for h in head]]
+    rows: list[list[Any]] = [[Paragraph(st.t(h), st.head) for h in head]]
     flagged = []
     for index, ranked in enumerate(post.ranking, start=1):
         c = ranked.candidate
         row = [
             Paragraph(str(ranked.rank), st.center),
             Paragraph(str(c.draw_no), st.center),
-            Paragraph(escape(c.candidate_name), st.cell),
+            Paragraph(st.t(c.candidate_name), st.cell),
             Paragraph(fmt(ranked.interview) or "", st.center),
         ]
         row += [Paragraph(fmt(c.components.get(comp.id)) or "—", st.center) for comp in components]
@@ -375,7 +427,7 @@ def _ranking_block(record: Record, post: PostRanking, st: Styles, width: float) 
             reason = UNRANKED_ZH[apart.reason]
             if apart.missing:
                 reason += "：" + "、".join(names.get(m, str(m)) for m in apart.missing)
-            items.append(f"{c.draw_no} 号 {escape(c.candidate_name)}（{escape(reason)}）")
+            items.append(f"{c.draw_no} 号 {st.t(c.candidate_name)}（{st.t(reason)}）")
         block.append(Spacer(1, 1.5 * mm))
         block.append(Paragraph("未参加排名：" + "；".join(items), st.body))
     return block

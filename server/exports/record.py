@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from sqlmodel import Session
 
 from server.domain import ranking
 from server.domain.ranking import SittingRanking
+from server.domain.states import State
 from server.domain.views import InterviewView, SessionView
+from server.errors import ScoringInProgress
 from server.store import components
 from server.store import repository as repo
 
@@ -32,8 +37,13 @@ class Record:
 
     def held_on(self) -> datetime:
         """The sitting's date: its first interview's start, else when it was set up (Beijing)."""
-        started = [i.started_at for i in self.session.interviews if i.started_at is not None]
-        return local(min(started) if started else self.session.created_at)
+        return held_on(self.session)
+
+
+def held_on(session: SessionView) -> datetime:
+    """The sitting's date: its first interview's start, else when it was set up (Beijing)."""
+    started = [i.started_at for i in session.interviews if i.started_at is not None]
+    return local(min(started) if started else session.created_at)
 
 
 def read_record(db: Session, session_id: int) -> Record:
@@ -119,3 +129,78 @@ def _percent(weight: Any) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+# --- exports while scoring --------------------------------------------------------------------
+
+
+def ensure_not_scoring(session: SessionView) -> None:
+    """Raise ``ScoringInProgress`` while an interview of the sitting is being scored.
+
+    The audit log and the XLSX audit sheet carry every mark as it is submitted; handing them out
+    mid-interview would show a candidate's marks before the last judge has scored.
+    """
+    for interview in session.interviews:
+        if interview.state == State.INTERVIEWING:
+            raise ScoringInProgress(
+                f"岗位 {interview.position_code} 的 {interview.draw_no} 号考生正在评分，"
+                "请在该考生评分结束后再导出。",
+                f"Draw number {interview.draw_no} (post {interview.position_code}) is being "
+                "scored: export after it is scored.",
+            )
+
+
+# --- text cells a spreadsheet could run -------------------------------------------------------
+
+#: A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def csv_safe(value: Any) -> Any:
+    """Prefix a text cell a spreadsheet would read as a formula with ``'`` (OWASP's advice)."""
+    if isinstance(value, str) and looks_like_formula(value):
+        return "'" + value
+    return value
+
+
+# --- file names --------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_filename_part(text: str, limit: int = 80) -> str:
+    """``text`` as part of a file name: no path separators, reserved or control characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE_NAME.sub("_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")
+    return text[:limit].strip(" ._") or "场次"
+
+
+def export_filename(session: SessionView, suffix: str, kind: str = "面试成绩") -> str:
+    """The default name of an export, e.g. ``面试成绩-2026年竞聘上岗面试-2026-11-30.xlsx``."""
+    day: date = held_on(session).date()
+    return f"{kind}-{safe_filename_part(session.title)}-{day.isoformat()}.{suffix}"
+
+
+def ascii_filename(session: SessionView, suffix: str, kind: str = "scores") -> str:
+    """An ASCII stand-in for clients that ignore ``filename*``."""
+    return f"{kind}-session-{session.id}-{held_on(session).date().isoformat()}.{suffix}"
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the real name as RFC 5987 ``filename*``."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def local_note(interview: InterviewView) -> str:
+    """The remarks a paper record shows for an interview: the dispute note and excuse reasons."""
+    parts = []
+    if interview.note:
+        parts.append(f"异议：{interview.note}")
+    for seat, reason in sorted(interview.excused.items()):
+        parts.append(f"第 {seat} 席回避：{reason}" if reason else f"第 {seat} 席回避")
+    return "；".join(parts)

@@ -28,6 +28,7 @@ from server.exports.record import (
     Record,
     dropped_seat,
     local,
+    local_note,
     rules_text,
 )
 
@@ -80,7 +81,7 @@ def _naive_local(moment: datetime | None) -> datetime | None:
 
 def _header(ws: Worksheet, row: int, titles: list[str], widths: Sequence[float]) -> None:
     for col, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
-        cell = ws.cell(row=row, column=col, value=title)
+        cell = _put(ws, row, col, title)
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = CENTER
@@ -96,10 +97,15 @@ def _title(ws: Worksheet, text: str, lines: list[str]) -> int:
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -> Any:
+    """Write one cell; text is always a plain string, never a formula."""
     if isinstance(value, str):
         # A dispute note or a batch may hold control characters, which XLSX cannot store.
         value = ILLEGAL_CHARACTERS_RE.sub("\uFFFD", value)
     cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str):
+        # openpyxl takes any text starting with "=" for a formula: a candidate named
+        # "=HYPERLINK(...)" would run in the secretary's Excel. Text stays text.
+        cell.data_type = "s"
     if fmt is not None and value is not None:
         cell.number_format = fmt
     return cell
@@ -148,7 +154,7 @@ def _marks_sheet(ws: Worksheet, record: Record) -> None:
         for seat in seats:
             col += 1
             if seat in interview.excused:
-                ws.cell(row=row, column=col, value="回避").alignment = CENTER
+                _put(ws, row, col, "回避").alignment = CENTER
                 continue
             if not reveal or seat not in interview.marks:
                 continue
@@ -169,7 +175,7 @@ def _marks_sheet(ws: Worksheet, record: Record) -> None:
             _put(ws, row, col, totals.get(interview.id), result_fmt)
         _put(ws, row, col + 1, STATE_ZH.get(interview.state, interview.state))
         _put(ws, row, col + 2, _naive_local(interview.signed_at), TIME_FORMAT)
-        _put(ws, row, col + 3, interview.note or None)
+        _put(ws, row, col + 3, local_note(interview) or None)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
 
 
@@ -214,10 +220,10 @@ def _ranking_sheet(ws: Worksheet, record: Record, post: PostRanking) -> None:
                 cell.fill = FLAG_FILL
     if post.unranked:
         row += 2
-        ws.cell(row=row, column=1, value="未参加排名").font = BOLD
+        _put(ws, row, 1, "未参加排名").font = BOLD
         row += 1
         for col, title in enumerate(["抽签号", "姓名", "状态", "原因"], start=1):
-            cell = ws.cell(row=row, column=col + 1, value=title)
+            cell = _put(ws, row, col + 1, title)
             cell.font = BOLD
             cell.fill = HEADER_FILL
         for apart in post.unranked:

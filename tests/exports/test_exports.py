@@ -69,6 +69,14 @@ def download(api: Api, sid: int, name: str) -> bytes:
     return r.content
 
 
+def served_name(api: Api, sid: int, name: str) -> str:
+    """The file name a download carries in ``filename*`` (RFC 5987)."""
+    from urllib.parse import unquote
+
+    header = api.call("GET", f"/api/sessions/{sid}/{name}", 200).headers["content-disposition"]
+    return unquote(header.split("filename*=UTF-8''", 1)[1])
+
+
 def audit(api: Api, sid: int) -> list[dict[str, Any]]:
     return [json.loads(line) for line in download(api, sid, "audit.jsonl").decode().splitlines()]
 
@@ -89,7 +97,8 @@ def test_csv_reads_back_with_the_csv_module(api: Api, sitting: dict[str, Any]) -
     first = by_name["王晓明"]
     assert [first[f"评委{n}"] for n in range(1, 8)] == ["79.0", "80.0", "80.0", "80.0", "80.5", "90.0", "85.0"]
     assert (first["去掉最高分(席位)"], first["去掉最低分(席位)"], first["面试得分"]) == ("6", "1", "81.10")
-    assert first["签字时间"] and by_name["欧阳振华"]["签字时间"] and not by_name["李娜"]["签字时间"]
+    signed = "签字时间(北京时间 UTC+8)"
+    assert first[signed] and by_name["欧阳振华"][signed] and not by_name["李娜"][signed]
     assert by_name["陈静"]["评委7"] == "回避" and by_name["陈静"]["面试得分"] == "92.50"
     assert by_name["孙立"]["面试得分"] == ""
 
@@ -123,7 +132,8 @@ def test_xlsx_opens_with_openpyxl(api: Api, sitting: dict[str, Any]) -> None:
         assert marks.cell(r, col["签字时间(北京时间)"]).is_date
         assert marks.cell(rows["陈静"], col["评委7"]).value == "回避"
         assert marks.cell(rows["李娜"], col["状态"]).value == "有异议"
-        assert marks.cell(rows["李娜"], col["备注"]).value == "考生对分数有异议"
+        assert marks.cell(rows["李娜"], col["备注"]).value == "异议：考生对分数有异议"
+        assert marks.cell(rows["陈静"], col["备注"]).value == "第 7 席回避：回避亲属"
         assert marks.cell(rows["孙立"], col["面试得分"]).value is None
         signed_letter = get_column_letter(col["签字时间(北京时间)"])
         assert marks.column_dimensions["B"].width >= 10 and marks.column_dimensions[signed_letter].width >= 18
@@ -219,16 +229,21 @@ def test_kiosk_export_writes_each_format(server: ServerProcess, api: Api, sittin
     for fmt in ["csv", "xlsx", "pdf", "jsonl"]:
         done = kiosk(server, tmp_path, sid, "--format", fmt)
         assert done.returncode == 0, done.stderr.decode()
-    assert (tmp_path / f"session-{sid}.csv").read_bytes() == download(api, sitting["id"], "export.csv")
-    assert (tmp_path / f"session-{sid}.jsonl").read_bytes() == download(api, sitting["id"], "audit.jsonl")
-    book = openpyxl.load_workbook(tmp_path / f"session-{sid}.xlsx")
+    # The same default names as the downloads: 面试成绩-<title>-<date>.<format>
+    names = {n: served_name(api, sitting["id"], n)
+             for n in ["export.csv", "export.xlsx", "export.pdf", "audit.jsonl"]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names.values())
+    assert names["export.xlsx"].startswith("面试成绩-2026年竞聘上岗面试（第一批）-20")
+    assert (tmp_path / names["export.csv"]).read_bytes() == download(api, sitting["id"], "export.csv")
+    assert (tmp_path / names["audit.jsonl"]).read_bytes() == download(api, sitting["id"], "audit.jsonl")
+    book = openpyxl.load_workbook(tmp_path / names["export.xlsx"])
     try:
         assert [c.value for c in book["成绩登记"]["B"]][-6:] == NAMES
     finally:
         book.close()
-    text = pdftotext((tmp_path / f"session-{sid}.pdf").read_bytes(), tmp_path)
+    text = pdftotext((tmp_path / names["export.pdf"]).read_bytes(), tmp_path)
     assert all(name in text for name in NAMES) and "81.10" in text
-    verify = subprocess.run([sys.executable, "-m", "server.cli", "verify", str(tmp_path / f"session-{sid}.jsonl")],
+    verify = subprocess.run([sys.executable, "-m", "server.cli", "verify", str(tmp_path / names["audit.jsonl"])],
                             capture_output=True, timeout=60, check=False)
     assert verify.returncode == 0, verify.stderr
     out = tmp_path / "named.pdf"
@@ -281,7 +296,7 @@ def test_the_fallback_font_still_gives_a_readable_pdf(
 def test_markup_and_control_characters_in_free_text_export_cleanly(
     server: ServerProcess, api: Api, tmp_path: Path
 ) -> None:
-    s = api.session(title="<b>标题 & 测试</b>", batch="第一批\x01\x1f", judge_count=3, min_scores=3)
+    s = api.session(title="<b>标题 & 测试</b>", batch="第一批", judge_count=3, min_scores=3)
     sid = s["id"]
     api.call("POST", f"/api/sessions/{sid}/positions", 201,
              json={"code": "A&1", "name": "<i>科长</i> [甲]", "openings": 1, "shortlist_ratio": "1"})
@@ -293,14 +308,16 @@ def test_markup_and_control_characters_in_free_text_export_cleanly(
     finally:
         panel.close()
     api.flow(iid, "announce")
-    api.flow(iid, "dispute", note="不同意\x02分数\n<script>")
+    # Control characters are refused at the door now; markup still has to print as text.
+    api.flow(iid, "dispute", note="不同意分数 <script>&amp;")
     text = pdftotext(download(api, sid, "export.pdf"), tmp_path)
     assert "<李&娜>" in text and "<b>标题 & 测试</b>" in text and "缺少其他成绩：笔试<&>" in text
+    assert "异议：不同意分数 <script>&amp;" in text
     book = openpyxl.load_workbook(io.BytesIO(download(api, sid, "export.xlsx")))
     try:
         marks = book["成绩登记"]
         values = [c.value for row in marks.iter_rows() for c in row if c.value is not None]
-        assert "<李&娜>" in values and "不同意\ufffd分数\n<script>" in values
+        assert "<李&娜>" in values and "异议：不同意分数 <script>&amp;" in values
         assert book.sheetnames[1] == "排名-A&1"
     finally:
         book.close()
