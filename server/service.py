@@ -21,6 +21,9 @@ from server.store.engine import Database
 
 T = TypeVar("T")
 
+MAX_SEATS = 15  # the most judges a sitting may have (DESIGN.md section 4)
+LINK_GONE = 1008  # policy violation: the same close code as a refused link
+
 
 class Kiosk:
     """The database, the hub and the settings that tie them together."""
@@ -82,6 +85,8 @@ class Kiosk:
                 "seats": self.seat_status(snapshot.id, snapshot.judge_count),
             }
             for subscriber in consoles:
+                # A correction may change the panel's size: presence frames follow it.
+                subscriber.meta["judge_count"] = snapshot.judge_count
                 subscriber.put(frame)
 
     def seat_status(self, session_id: int, judge_count: int) -> list[dict[str, Any]]:
@@ -100,6 +105,19 @@ class Kiosk:
                 }
             )
         return rows
+
+    def close_links(self, session_id: int, from_seat: int, display: bool = False) -> None:
+        """Close the open sockets of judge seats from ``from_seat`` on (and the display's).
+
+        Their links no longer work (a seat removed by a correction, a sitting removed): the
+        page learns it at once instead of showing a sitting that is no longer there.
+        """
+        channels = [f"judge:{session_id}:{seat}" for seat in range(from_seat, MAX_SEATS + 1)]
+        if display:
+            channels.append(f"display:{session_id}")
+        for channel in channels:
+            for subscriber in self.hub.subscribers(channel):
+                subscriber.close(LINK_GONE, "link removed")
 
     def presence_changed(self, session_id: int) -> None:
         """Tell the console that a judge's phone connected, went quiet or left."""

@@ -3,6 +3,9 @@
 
 const CONFIG = JSON.parse(document.getElementById("console-config").textContent);
 const STRINGS = CONFIG.strings || {};
+// Strings of the day's rhythm and the corrections, translated by the template itself.
+const EXTRA = document.getElementById("console-strings");
+if (EXTRA) for (const [k, v] of Object.entries(JSON.parse(EXTRA.textContent))) if (!(k in STRINGS)) STRINGS[k] = v;
 
 function T(id, vars) {
   let text = STRINGS[id] || id;
@@ -160,21 +163,54 @@ const state = {
 
 const STATE_LABEL = {
   waiting: "等待中", interviewing: "面试中", scored: "已评分", announced: "已宣布",
-  confirmed: "已确认", absent: "缺考", disputed: "有异议",
+  confirmed: "已确认", absent: "缺考", disputed: "未签字",
 };
 
 function interviews() { return (state.session && state.session.interviews) || []; }
 
-/** The interview the live panel shows: the chosen one, else the flow's next step. */
-function focused() {
+const SETTLED = new Set(["confirmed", "disputed"]);
+const ENDED = new Set(["scored", "announced", "confirmed", "disputed"]);
+
+function nextKey() { return "kiosk.console.next." + state.sid; }
+
+/**
+ * Where the sitting stands in the plan's rhythm: a candidate leaves after the interview, waits
+ * outside, and comes back to hear and sign once the next candidate's interview has ended.
+ * Returns the interview to show and its step: "signing" (on screen until signed or noted),
+ * "settled" (signed or noted: 下一位), "announce", "scoring", "start" or "done".
+ */
+function rhythm() {
   const list = interviews();
-  const chosen = list.find((i) => i.id === state.chosen);
-  if (chosen) return chosen;
-  return list.find((i) => i.state === "interviewing")
-    || list.find((i) => i.state === "scored")
-    || list.find((i) => i.state === "waiting")
-    || list[list.length - 1] || null;
+  const onScreen = list.find((i) => i.state === "announced");
+  if (onScreen) return { i: onScreen, step: "signing" };
+  const shown = list.filter((i) => SETTLED.has(i.state) && i.announced_at)
+    .sort((a, b) => a.announced_at.localeCompare(b.announced_at)).pop();
+  if (shown && String(shown.id) !== localStorage.getItem(nextKey())
+      && !list.some((j) => j.started_at && j.started_at > shown.announced_at)) {
+    return { i: shown, step: "settled" };
+  }
+  const live = list.find((i) => i.state === "interviewing");
+  const waiting = list.filter((i) => i.state === "waiting");
+  const scored = list.filter((i) => i.state === "scored")
+    .sort((a, b) => (a.started_at || "").localeCompare(b.started_at || ""));
+  for (const k of scored) {
+    const after = list.find((j) => j.id !== k.id && j.started_at && k.started_at
+      && j.started_at > k.started_at && ENDED.has(j.state));
+    if (after) return { i: k, step: "announce", after };
+    if (!live && !waiting.length) return { i: k, step: "announce", last: true };
+  }
+  if (live) return { i: live, step: "scoring", outside: scored[0] || null };
+  if (waiting.length) return { i: waiting[0], step: "start", outside: scored[0] || null };
+  return { i: list[list.length - 1] || null, step: "done" };
 }
+
+/** The interview the live panel shows: the chosen one, else the rhythm's next step. */
+function focused() {
+  const chosen = interviews().find((i) => i.id === state.chosen);
+  return chosen || rhythm().i;
+}
+
+function who(i) { return T("{code} 岗位 {n} 号考生{name}", { code: i.position_code, n: i.draw_no, name: i.candidate_name }); }
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
@@ -299,12 +335,32 @@ function renderQueue() {
       h("td", {}, badge(i.state)),
       h("td", { class: "num" }, done),
       h("td", { class: "num strong" }, i.result || ""),
-      h("td", {}, h("button", {
+      h("td", { class: "row-actions" }, h("button", {
         type: "button", class: "small",
         "aria-pressed": current && current.id === i.id ? "true" : "false",
         "aria-label": `${T("查看")} ${i.draw_no} ${i.candidate_name}`,
         onclick: () => { state.chosen = i.id; renderQueue(); renderCurrent(); focusCurrent(); },
-      }, T("查看"))));
+      }, T("查看")),
+      // Until the interview starts, a mistyped row can be corrected or removed.
+      i.state === "waiting" ? h("button", {
+        type: "button", class: "small", dataset: { edit: i.id },
+        "aria-label": `${T("更正")} ${i.draw_no} ${i.candidate_name}`,
+        onclick: (event) => openInterviewDialog(i, event.currentTarget),
+      }, T("更正")) : null,
+      i.state === "waiting" ? h("button", {
+        type: "button", class: "small danger", dataset: { remove: i.id },
+        "aria-label": `${T("删除")} ${i.draw_no} ${i.candidate_name}`,
+        onclick: (event) => confirmThen(event.currentTarget,
+          T("删除考生"),
+          T("确定从名单中删除{who}吗？删除会记入审计日志。", { who: who(i) }),
+          T("删除"),
+          async () => {
+            await api("DELETE", `/api/interviews/${i.id}`);
+            if (state.chosen === i.id) state.chosen = null;
+            await refreshSession();
+            toast(T("已删除该考生。"));
+          }),
+      }, T("删除")) : null));
   });
   body.replaceChildren(...rows);
 }
@@ -399,13 +455,33 @@ function renderCurrent() {
   }
 }
 
+/** The rhythm's sentence above the panel: who waits outside, who may come back, who signs. */
 function renderPending(current) {
   const note = $("#pending-note");
-  const waiting = interviews().filter((i) => i.state === "scored" && (!current || i.id !== current.id));
-  note.hidden = waiting.length === 0;
-  note.replaceChildren(...waiting.map((i) => h("span", {},
-    `${T("已评分")}：${i.draw_no} ${i.candidate_name} · ${i.result} `,
-    h("button", { type: "button", class: "small", onclick: () => { state.chosen = i.id; renderQueue(); renderCurrent(); focusCurrent(); } }, T("查看")))));
+  const flow = rhythm();
+  let text = "";
+  let kind = "info";
+  if (state.chosen && current && flow.i && current.id !== flow.i.id) {
+    text = T("正在查看其他考生。当前步骤：{who}。", { who: who(flow.i) });
+  } else if (flow.step === "signing") {
+    text = T("请{who}在大屏前听分并签字确认。考生拒绝签字或未返回时，请记录说明；签字或记录后才能宣布下一位的成绩。", { who: who(flow.i) });
+    kind = "act";
+  } else if (flow.step === "settled") {
+    text = flow.i.state === "confirmed"
+      ? T("{who}已签字确认。", { who: who(flow.i) })
+      : T("{who}未签字，已记录说明。", { who: who(flow.i) });
+  } else if (flow.step === "announce" && flow.after) {
+    text = T("{after} 号考生的面试已结束：请{who}返回考场听分，到大屏前后再宣布成绩。", { after: flow.after.draw_no, who: who(flow.i) });
+    kind = "act";
+  } else if (flow.step === "announce" && flow.last) {
+    text = T("{who}是最后一位：稍候片刻后请其返回考场听分，再宣布成绩。", { who: who(flow.i) });
+    kind = "act";
+  } else if (flow.outside) {
+    text = T("{who}已评分，正在场外候分；下一位考生面试结束后再请其返回听分。", { who: who(flow.outside) });
+  }
+  note.hidden = !text;
+  note.className = "note rhythm-" + kind;
+  note.replaceChildren(text);
 }
 
 function minutesInput(key) {
@@ -445,12 +521,27 @@ function applyInterview(updated) {
   renderCurrent();
 }
 
+function bigButton(label, key, handler) {
+  return h("button", {
+    type: "button", class: "primary big", dataset: { key, primary: "1" },
+    onclick: (event) => handler(event.currentTarget),
+  }, T(label));
+}
+
+/** A step that waits for someone else (the judges, the candidate): shown, not pressed. */
+function waitStep(label, key) {
+  return h("button", { type: "button", class: "big wait-step", disabled: true, "aria-disabled": "true", dataset: { key } }, label);
+}
+
 function actions(i) {
+  const flow = rhythm();
+  const isFlow = flow.i && flow.i.id === i.id;
   const bar = h("div", { class: "actions" });
+  const onScreen = interviews().find((x) => x.state === "announced" && x.id !== i.id);
   if (i.state === "waiting") {
     const form = h("form", { class: "row", dataset: { key: "start-form" } },
-      h("label", { class: "inline" }, T("设置倒计时"), minutesInput("start-minutes"), T("分钟")),
-      h("button", { type: "submit", class: "primary", dataset: { key: "start", primary: "1" } }, T("开始面试")));
+      h("button", { type: "submit", class: "primary big", dataset: { key: "start", primary: "1" } }, T("开始面试")),
+      h("label", { class: "inline" }, T("设置倒计时"), minutesInput("start-minutes"), T("分钟")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const value = form.minutes.value.trim();
@@ -467,6 +558,7 @@ function actions(i) {
     }));
   }
   if (i.state === "interviewing") {
+    bar.append(waitStep(T("等待评分（{n} / {m}）", { n: i.submitted, m: i.expected }), "wait-scores"));
     const form = h("form", { class: "row", dataset: { key: "countdown-form" } },
       h("label", { class: "inline" }, T("设置倒计时"), minutesInput("countdown-minutes"), T("分钟")),
       h("button", { type: "submit", dataset: { key: "countdown" } }, T("设置倒计时")));
@@ -482,25 +574,44 @@ function actions(i) {
     }
   }
   if (i.state === "scored") {
-    bar.append(flowButton("宣布成绩", "announce", (btn) => {
-      if ((i.outliers || []).length) {
-        state.dialogInterview = i;
-        $("#announce-warning").textContent = T("第 {seats} 席的评分与其他评委相差超过 15 分，宣布前请与评委核实。", { seats: i.outliers.join("、") });
-        openDialog($("#announce-dialog"), btn);
-      } else {
-        announce(i).catch(() => {});
-      }
-    }, true));
+    if (onScreen) {
+      bar.append(h("button", { type: "button", class: "big", disabled: true, dataset: { key: "announce" } }, T("宣布成绩")));
+      bar.append(h("p", { class: "blocked" }, T("{who}的成绩仍在大屏上：签字确认或记录说明后，才能宣布这一位。", { who: who(onScreen) })));
+    } else {
+      const press = (btn) => {
+        if ((i.outliers || []).length) {
+          state.dialogInterview = i;
+          $("#announce-warning").textContent = T("第 {seats} 席的评分与其他评委相差超过 15 分，宣布前请与评委核实。", { seats: i.outliers.join("、") });
+          openDialog($("#announce-dialog"), btn);
+        } else {
+          announce(i).catch(() => {});
+        }
+      };
+      // Ready when the next interview has ended (or it is the last): then it is the big step.
+      bar.append(isFlow && flow.step === "announce" ? bigButton("宣布成绩", "announce", press)
+        : flowButton("宣布成绩", "announce", press));
+    }
   }
   if ((i.state === "interviewing" || i.state === "scored") && i.marks.some((m) => m.submitted)) {
     bar.append(flowButton("重新评分", "reopen", (btn) => openSeatDialog(i, "reopen", btn)));
   }
   if (i.state === "announced") {
-    bar.append(flowButton("拒绝签字", "dispute", (btn) => {
-      state.dialogInterview = i;
-      $("#dispute-form").note.value = "";
-      openDialog($("#dispute-dialog"), btn);
+    bar.append(waitStep(T("等待签字"), "wait-signature"));
+    bar.append(h("button", {
+      type: "button", class: "secondary-step", dataset: { key: "dispute", primary: "1" },
+      onclick: (event) => openDisputeDialog(i, event.currentTarget),
+    }, T("记录未签字说明")));
+  }
+  if (SETTLED.has(i.state) && isFlow && flow.step === "settled") {
+    bar.append(bigButton("下一位", "next", () => {
+      localStorage.setItem(nextKey(), String(i.id));
+      state.chosen = null;
+      render();
+      focusCurrent();
     }));
+  }
+  if (state.chosen && !isFlow && flow.i) {
+    bar.append(flowButton("回到当前步骤", "back-to-flow", () => { state.chosen = null; render(); focusCurrent(); }));
   }
   return bar;
 }
@@ -510,6 +621,13 @@ async function announce(i) {
   state.chosen = null;
   render();
   focusCurrent();
+}
+
+function openDisputeDialog(i, opener) {
+  state.dialogInterview = i;
+  $("#dispute-who").textContent = who(i);
+  $("#dispute-form").note.value = "";
+  openDialog($("#dispute-dialog"), opener);
 }
 
 function openSeatDialog(i, kind, opener) {
@@ -539,9 +657,140 @@ function renderCountdown() {
 function renderPositions() {
   const list = $("#positions");
   const positions = state.session.positions;
+  const started = sittingStarted();
+  $("#edit-session").hidden = false;
+  $("#remove-session").hidden = started;
   if (!positions.length) { list.replaceChildren(h("li", { class: "muted" }, T("还没有岗位。"))); return; }
-  list.replaceChildren(...positions.map((p) => h("li", {},
-    h("strong", {}, p.code), ` ${p.name} · ${T("名额")} ${p.openings} · ${T("差额比例")} ${p.shortlist_ratio}`)));
+  list.replaceChildren(...positions.map((p) => {
+    const used = interviews().filter((i) => i.position_code === p.code).length;
+    return h("li", { class: "position", dataset: { code: p.code } },
+      h("span", { class: "grow" }, h("strong", {}, p.code), ` ${p.name} · ${T("名额")} ${p.openings} · ${T("差额比例")} ${p.shortlist_ratio}`),
+      h("button", { type: "button", class: "small", "aria-label": `${T("更正")} ${p.code}`,
+        onclick: (event) => openPositionDialog(p, used, event.currentTarget) }, T("更正")),
+      used ? null : h("button", { type: "button", class: "small danger", "aria-label": `${T("删除")} ${p.code}`,
+        onclick: (event) => confirmThen(event.currentTarget, T("删除岗位"),
+          T("确定删除岗位 {code}（{name}）吗？删除会记入审计日志。", { code: p.code, name: p.name }), T("删除"),
+          async () => {
+            await api("DELETE", `/api/sessions/${state.sid}/positions/${encodeURIComponent(p.code)}`);
+            await refreshSession();
+            toast(T("已删除岗位 {code}。", { code: p.code }));
+          }) }, T("删除")));
+  }));
+}
+
+/* ---- corrections before the start ------------------------------------------------------- */
+
+function sittingStarted() {
+  return interviews().some((i) => i.started_at || (i.state !== "waiting" && i.state !== "absent"));
+}
+
+async function refreshSession() {
+  state.session = await api("GET", `/api/sessions/${state.sid}`);
+  render();
+  scheduleRanking();
+}
+
+/** Ask before a removal; run ``action`` on confirm, its error shown inside the dialog. */
+function confirmThen(opener, title, text, button, action) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-title").textContent = title;
+  $("#confirm-text").textContent = text;
+  $("#confirm-go").textContent = button;
+  state.confirmAction = action;
+  openDialog(dialog, opener);
+  $("#confirm-dialog [data-close]").focus();  // the safe choice first
+}
+
+function openInterviewDialog(i, opener) {
+  state.dialogInterview = i;
+  const form = $("#interview-form");
+  $("#interview-dialog-title").textContent = `${T("更正考生信息")} · ${i.draw_no} ${i.candidate_name}`;
+  form.draw_no.value = String(i.draw_no);
+  form.candidate_name.value = i.candidate_name;
+  form.position_code.replaceChildren(...state.session.positions.map((p) =>
+    h("option", { value: p.code }, `${p.code} ${p.name}`)));
+  form.position_code.value = i.position_code;
+  openDialog($("#interview-dialog"), opener);
+}
+
+function openPositionDialog(p, used, opener) {
+  state.dialogPosition = p;
+  const form = $("#position-edit-form");
+  $("#position-dialog-title").textContent = `${T("更正岗位")} · ${p.code}`;
+  form.code.value = p.code;
+  form.code.disabled = used > 0;
+  $("#position-code-help").hidden = used === 0;
+  form.name.value = p.name;
+  form.openings.value = String(p.openings);
+  form.shortlist_ratio.value = p.shortlist_ratio;
+  openDialog($("#position-dialog"), opener);
+}
+
+function openSessionDialog(opener) {
+  const s = state.session;
+  const form = $("#session-edit-form");
+  const started = sittingStarted();
+  form.title.value = s.title;
+  form.batch.value = s.batch || "";
+  for (const name of ["judge_count", "min_scores", "score_decimals", "result_decimals"]) {
+    form[name].value = String(s[name]);
+    form[name].disabled = started;
+  }
+  $("#session-started-help").hidden = !started;
+  openDialog($("#session-edit-dialog"), opener);
+}
+
+function wireCorrections() {
+  dialogSubmit($("#confirm-dialog"), async () => { await state.confirmAction(); });
+  dialogSubmit($("#interview-dialog"), async (form) => {
+    await api("PATCH", `/api/interviews/${state.dialogInterview.id}`, {
+      draw_no: Number(form.draw_no.value),
+      candidate_name: form.candidate_name.value,
+      position_code: form.position_code.value,
+    });
+    await refreshSession();
+    toast(T("已更正考生信息。"));
+  });
+  dialogSubmit($("#position-dialog"), async (form) => {
+    const p = state.dialogPosition;
+    const body = { name: form.name.value, openings: Number(form.openings.value), shortlist_ratio: form.shortlist_ratio.value.trim() };
+    if (!form.code.disabled) body.code = form.code.value;
+    await api("PATCH", `/api/sessions/${state.sid}/positions/${encodeURIComponent(p.code)}`, body);
+    await refreshSession();
+    toast(T("已更正岗位。"));
+  });
+  dialogSubmit($("#session-edit-dialog"), async (form) => {
+    const body = { title: form.title.value, batch: form.batch.value };
+    if (!form.judge_count.disabled) {
+      for (const name of ["judge_count", "min_scores", "score_decimals", "result_decimals"]) body[name] = Number(form[name].value);
+    }
+    const before = state.session.judge_count;
+    await api("PATCH", `/api/sessions/${state.sid}`, body);
+    await loadSessions(state.sid);
+    if (state.session.judge_count !== before) loadLinks();
+    toast(T("已更正场次信息。"));
+  });
+  $("#edit-session").addEventListener("click", (event) => openSessionDialog(event.currentTarget));
+  $("#remove-session").addEventListener("click", (event) => {
+    const s = state.session;
+    confirmThen(event.currentTarget, T("删除场次"),
+      T("确定删除场次“{title}”吗？删除后它不再出现在列表中，评委和大屏链接随即失效；审计日志会保留删除记录。", { title: s.title }),
+      T("删除场次"),
+      async () => {
+        await api("DELETE", `/api/sessions/${state.sid}`);
+        localStorage.removeItem("kiosk.console.sid");
+        history.replaceState(null, "", location.pathname + location.search);
+        await loadSessions();
+        toast(T("已删除场次。"));
+      });
+  });
+  for (const button of $("#dispute-dialog").querySelectorAll("[data-note]")) {
+    button.addEventListener("click", () => {
+      const note = $("#dispute-form").note;
+      note.value = button.dataset.note;
+      note.focus();
+    });
+  }
 }
 
 async function loadLinks() {
@@ -549,17 +798,18 @@ async function loadLinks() {
   const data = await api("GET", `/api/sessions/${sid}/links`);
   if (sid !== state.sid) return;
   state.links = data;
-  const item = (label, url, img) => h("li", {},
-    h("img", { src: img, alt: "", width: "84", height: "84", loading: "lazy" }),
+  const item = (label, url, img, extra) => h("li", extra || {},
+    h("img", { src: img, alt: "", width: "72", height: "72" }),
     h("div", {},
       h("strong", {}, label),
-      h("a", { href: url, target: "_blank", rel: "noopener", class: "url" }, url),
+      h("a", { href: url, target: "_blank", rel: "noopener", class: "url", title: url }, url),
       h("button", { type: "button", class: "small", onclick: async (event) => {
-        try { await navigator.clipboard.writeText(url); event.currentTarget.textContent = T("已复制"); } catch (err) { toast(url); }
+        const button = event.currentTarget;
+        try { await navigator.clipboard.writeText(url); button.textContent = T("已复制"); } catch (err) { toast(url); }
       } }, T("复制链接"))));
   $("#links").replaceChildren(
-    ...data.judges.map((j) => item(`${T("评委")} · ${T("第 {seat} 席", { seat: j.seat })}`, j.url, `/api/sessions/${sid}/qr/judge/${j.seat}.svg`)),
-    item(T("大屏"), data.display.url, `/api/sessions/${sid}/qr/display.svg`));
+    ...data.judges.map((j) => item(T("第 {seat} 席", { seat: j.seat }), j.url, `/api/sessions/${sid}/qr/judge/${j.seat}.svg`, { dataset: { seat: j.seat } })),
+    item(T("大屏"), data.display.url, `/api/sessions/${sid}/qr/display.svg`, { class: "display-link" }));
 }
 
 let rankingTimer = null;
@@ -677,8 +927,11 @@ function setupConsole() {
       kind === "excuse" ? "已免评。" : "已重新开放评分。");
   });
   dialogSubmit($("#dispute-dialog"), async (form) => {
-    await runFlow(state.dialogInterview, "dispute", { note: form.note.value }, "已记录异议。");
+    await runFlow(state.dialogInterview, "dispute", { note: form.note.value }, "已记录说明。");
+    state.chosen = null;
+    render();
   });
+  wireCorrections();
   dialogSubmit($("#announce-dialog"), async () => {
     $("#announce-dialog")._opener = null;
     await announce(state.dialogInterview);

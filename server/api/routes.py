@@ -17,15 +17,21 @@ from server.api.deps import (
     KioskDep,
     SessionId,
     SettingsDep,
+    bearer_or_cookie,
+    end_login,
+    served_over_https,
 )
 from server.api.schemas import (
     CountdownIn,
     DisputeIn,
     InterviewIn,
+    InterviewPatch,
     LoginIn,
     PositionIn,
+    PositionPatch,
     SeatReasonIn,
     SessionIn,
+    SessionPatch,
     SignatureIn,
     StartIn,
 )
@@ -33,7 +39,7 @@ from server.domain import views
 from server.domain.scoring import fmt
 from server.domain.signature import check_strokes
 from server.errors import NotAuthenticated
-from server.exports import csv_export
+from server.exports import csv_export, record
 from server.store import repository as repo
 from server.store.models import Interview
 
@@ -60,7 +66,9 @@ def links(request: Request, settings: Any, tokens: list[Any]) -> dict[str, Any]:
 
 
 @public.post("/login")
-async def login(body: LoginIn, response: Response, kiosk: KioskDep, settings: SettingsDep) -> dict[str, str]:
+async def login(
+    body: LoginIn, request: Request, response: Response, kiosk: KioskDep, settings: SettingsDep
+) -> dict[str, str]:
     stored = await kiosk.db.read(lambda db: repo.get_setting(db, "secretary_password"))
 
     def matches() -> bool:
@@ -75,14 +83,21 @@ async def login(body: LoginIn, response: Response, kiosk: KioskDep, settings: Se
         raise NotAuthenticated("密码错误。", "Wrong password.")
     token = await kiosk.db.write(repo.issue_login_token)
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", max_age=settings.login_hours * 3600
+        COOKIE, token, httponly=True, samesite="strict", max_age=settings.login_hours * 3600,
+        secure=served_over_https(request, settings),
     )
     return {"token": token}
 
 
 @public.post("/logout")
-async def logout(response: Response) -> dict[str, str]:
-    response.delete_cookie(COOKIE)
+async def logout(request: Request, response: Response, kiosk: KioskDep, settings: SettingsDep) -> dict[str, str]:
+    """End the login at once (bearer or cookie) and clear the cookie."""
+    token = bearer_or_cookie(request)
+    if token and len(token) <= 200:
+        await kiosk.db.write(lambda db: end_login(db, token))
+    response.delete_cookie(
+        COOKIE, httponly=True, samesite="strict", secure=served_over_https(request, settings)
+    )
     return {"status": "ok"}
 
 
@@ -128,14 +143,7 @@ async def create_position(session_id: SessionId, body: PositionIn, kiosk: KioskD
     position, _ = await kiosk.change(
         lambda p: p.session_id, lambda db: repo.create_position(db, session_id, fields)
     )
-    return {
-        "id": position.id,
-        "session_id": session_id,
-        "code": position.code,
-        "name": position.name,
-        "openings": position.openings,
-        "shortlist_ratio": position.shortlist_ratio,
-    }
+    return _position_out(session_id, position)
 
 
 @secretary.post("/sessions/{session_id}/interviews", status_code=201)
@@ -154,22 +162,37 @@ def _interview_out(interview: Interview, snapshot: Any) -> dict[str, Any]:
 
 @secretary.get("/sessions/{session_id}/audit.jsonl")
 async def audit_log(session_id: SessionId, kiosk: KioskDep) -> PlainTextResponse:
-    lines = await kiosk.db.read(lambda db: repo.audit_lines(db, session_id))
+    """The audit chain; 409 while an interview is being scored (it holds every mark)."""
+
+    def read(db: Any) -> tuple[Any, list[str]]:
+        # One transaction: the check and the lines agree.
+        snapshot = repo.load_snapshot(db, session_id)
+        record.ensure_not_scoring(snapshot)
+        return snapshot, repo.audit_lines(db, session_id)
+
+    snapshot, lines = await kiosk.db.read(read)
     body = "".join(line + "\n" for line in lines)
+    disposition = record.content_disposition(
+        record.export_filename(snapshot, "jsonl", "审计日志"),
+        record.ascii_filename(snapshot, "jsonl", "audit"),
+    )
     return PlainTextResponse(
         body,
         media_type="application/x-ndjson; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="session-{session_id}-audit.jsonl"'},
+        headers={"Content-Disposition": disposition},
     )
 
 
 @secretary.get("/sessions/{session_id}/export.csv")
 async def export_csv(session_id: SessionId, kiosk: KioskDep) -> Response:
     snapshot = await kiosk.snapshot(session_id)
+    disposition = record.content_disposition(
+        record.export_filename(snapshot, "csv"), record.ascii_filename(snapshot, "csv")
+    )
     return Response(
         csv_export.render(snapshot),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="session-{session_id}.csv"'},
+        headers={"Content-Disposition": disposition},
     )
 
 
@@ -213,9 +236,86 @@ async def absent(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any]:
 
 
 @secretary.post("/interviews/{interview_id}/dispute")
-async def dispute(interview_id: InterviewId, kiosk: KioskDep, body: DisputeIn | None = None) -> dict[str, Any]:
-    note = body.note if body else ""
-    return await _flow(kiosk, lambda db: repo.dispute(db, interview_id, note))
+async def dispute(interview_id: InterviewId, body: DisputeIn, kiosk: KioskDep) -> dict[str, Any]:
+    """The candidate on screen declined to sign or did not come back: record why (required)."""
+    return await _flow(kiosk, lambda db: repo.dispute(db, interview_id, body.note))
+
+
+# --- corrections before the start --------------------------------------------------------------
+
+
+@secretary.patch("/interviews/{interview_id}")
+async def correct_interview(
+    interview_id: InterviewId, body: InterviewPatch, kiosk: KioskDep
+) -> dict[str, Any]:
+    """Correct a waiting candidate's draw number, name or post."""
+    changes = body.model_dump(exclude_none=True)
+    return await _flow(kiosk, lambda db: repo.correct_interview(db, interview_id, changes))
+
+
+@secretary.delete("/interviews/{interview_id}")
+async def remove_interview(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any]:
+    """Remove a waiting candidate from the sitting."""
+    interview, _ = await kiosk.change(
+        lambda i: i.session_id, lambda db: repo.remove_interview(db, interview_id)
+    )
+    return {"id": interview_id, "session_id": interview.session_id, "removed": True}
+
+
+def _position_out(session_id: int, position: Any) -> dict[str, Any]:
+    return {
+        "id": position.id,
+        "session_id": session_id,
+        "code": position.code,
+        "name": position.name,
+        "openings": position.openings,
+        "shortlist_ratio": position.shortlist_ratio,
+    }
+
+
+@secretary.patch("/sessions/{session_id}/positions/{code}")
+async def correct_position(
+    session_id: SessionId, code: str, body: PositionPatch, kiosk: KioskDep
+) -> dict[str, Any]:
+    """Correct a post's name, openings or ratio; its code only while no candidate names it."""
+    changes = body.model_dump(exclude_none=True)
+    if "shortlist_ratio" in changes:
+        changes["shortlist_ratio"] = fmt(changes["shortlist_ratio"])
+    position, _ = await kiosk.change(
+        lambda p: session_id, lambda db: repo.correct_position(db, session_id, code, changes)
+    )
+    return _position_out(session_id, position)
+
+
+@secretary.delete("/sessions/{session_id}/positions/{code}")
+async def remove_position(session_id: SessionId, code: str, kiosk: KioskDep) -> dict[str, Any]:
+    """Remove a post that no candidate names."""
+    position, _ = await kiosk.change(
+        lambda p: session_id, lambda db: repo.remove_position(db, session_id, code)
+    )
+    return {**_position_out(session_id, position), "removed": True}
+
+
+@secretary.patch("/sessions/{session_id}")
+async def correct_session(
+    session_id: SessionId, body: SessionPatch, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Correct the title or batch; the panel and the decimals only before the first start."""
+    changes = body.model_dump(exclude_none=True)
+    _, snapshot = await kiosk.change(
+        lambda s: session_id, lambda db: repo.correct_sitting(db, session_id, changes)
+    )
+    kiosk.close_links(session_id, from_seat=snapshot.judge_count + 1)  # seats removed, if any
+    tokens = await kiosk.db.read(lambda db: repo.tokens_of(db, session_id))
+    return {**views.session_for_secretary(snapshot), **links(request, settings, tokens)}
+
+
+@secretary.delete("/sessions/{session_id}")
+async def remove_session(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
+    """Remove a sitting that never started: hidden from lists, its links refused, its log kept."""
+    await kiosk.db.write(lambda db: repo.remove_sitting(db, session_id))
+    kiosk.close_links(session_id, from_seat=1, display=True)
+    return {"id": session_id, "removed": True}
 
 
 @secretary.get("/interviews/{interview_id}/signature")

@@ -41,6 +41,9 @@ class Sitting(SQLModel, table=True):
     language: str = Field(default="zh", max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
     announced_id: int | None = None
+    #: Set when the secretary removes a sitting that never started: it is hidden and its links
+    #: refused, while its rows and audit chain stay (the chain cannot be deleted).
+    removed_at: datetime | None = None
 
 
 class Token(SQLModel, table=True):

@@ -27,11 +27,14 @@ from server.errors import (
     AlreadySubmitted,
     Conflict,
     DuplicateEntry,
+    InUse,
     NotAuthenticated,
     NotFound,
     NotOpen,
     SeatConflict,
     SeatExcused,
+    StillOnScreen,
+    TooLateToCorrect,
     Unprocessable,
 )
 from server.store.audit import GENESIS, link_hash
@@ -50,6 +53,7 @@ from server.store.models import (
 )
 
 TOKEN_BYTES = 24  # 192 bits of randomness per link
+NOTE_MAX = 500  # a dispute note: why the candidate on screen did not sign
 
 
 def iso_now() -> str:
@@ -86,8 +90,8 @@ def append_event(db: Session, session_id: int, actor: str, kind: str, data: dict
 
 
 def audit_lines(db: Session, session_id: int) -> list[str]:
-    """The sitting's chain as JSON lines, in order."""
-    get_sitting(db, session_id)
+    """The sitting's chain as JSON lines, in order (a removed sitting's too: it is the record)."""
+    get_sitting(db, session_id, include_removed=True)
     events = db.exec(
         select(AuditEvent).where(AuditEvent.session_id == session_id).order_by(AuditEvent.seq)
     ).all()
@@ -156,15 +160,21 @@ def check_login_token(db: Session, token: str | None, max_age: timedelta) -> Non
 # --- sittings, posts, candidates -------------------------------------------------------------
 
 
-def get_sitting(db: Session, session_id: int) -> Sitting:
+def get_sitting(db: Session, session_id: int, include_removed: bool = False) -> Sitting:
     sitting = db.get(Sitting, session_id)
-    if sitting is None:
+    if sitting is None or (sitting.removed_at is not None and not include_removed):
         raise NotFound(f"场次 {session_id} 不存在。", f"There is no sitting {session_id}.")
     return sitting
 
 
 def list_sittings(db: Session) -> list[Sitting]:
-    return list(db.exec(select(Sitting).order_by(Sitting.id.desc())).all())  # type: ignore[union-attr]
+    return list(
+        db.exec(
+            select(Sitting)
+            .where(Sitting.removed_at.is_(None))  # type: ignore[union-attr]
+            .order_by(Sitting.id.desc())  # type: ignore[union-attr]
+        ).all()
+    )
 
 
 def _new_token(db: Session) -> str:
@@ -193,7 +203,8 @@ def tokens_of(db: Session, session_id: int) -> list[Token]:
 
 def resolve_token(db: Session, token: str, role: str) -> Token:
     row = db.get(Token, token) if token and len(token) <= 64 else None
-    if row is None or row.role != role:
+    sitting = None if row is None else db.get(Sitting, row.session_id)
+    if row is None or row.role != role or sitting is None or sitting.removed_at is not None:
         raise NotFound("链接无效，请向秘书索取正确的链接。", "This link is not valid: ask the secretary for yours.")
     return row
 
@@ -261,6 +272,295 @@ def get_interview(db: Session, interview_id: int) -> Interview:
     if interview is None:
         raise NotFound(f"面试 {interview_id} 不存在。", f"There is no interview {interview_id}.")
     return interview
+
+
+# --- corrections before the start ------------------------------------------------------------
+#
+# A roster typed in a hurry has mistakes. Until an interview (or the sitting) starts, the
+# secretary may correct or remove it; each change is a link of the sitting's chain carrying the
+# old and the new values, so the record still tells what was first entered.
+
+
+def _started_interviews(db: Session, session_id: int) -> list[Interview]:
+    return list(
+        db.exec(
+            select(Interview).where(
+                Interview.session_id == session_id,
+                Interview.started_at.is_not(None)  # type: ignore[union-attr]
+                | Interview.state.not_in([State.WAITING, State.ABSENT]),  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+
+
+def _waiting_only(interview: Interview, doing_zh: str, doing_en: str) -> None:
+    if interview.state != State.WAITING:
+        raise TooLateToCorrect(
+            f"{interview.draw_no} 号考生的面试已不在候考状态，不能{doing_zh}；"
+            "成绩和记录以审计日志为准。",
+            f"Draw {interview.draw_no} is no longer waiting: it cannot be {doing_en}.",
+        )
+
+
+def _interview_fields(db: Session, interview: Interview) -> dict[str, Any]:
+    position = db.get(Position, interview.position_id)
+    return {
+        "draw_no": interview.draw_no,
+        "candidate_name": interview.candidate_name,
+        "position_code": position.code if position is not None else None,
+    }
+
+
+def correct_interview(db: Session, interview_id: int, changes: dict[str, Any]) -> Interview:
+    """Change a waiting candidate's draw number, name or post (create's rules apply)."""
+    interview = get_interview(db, interview_id)
+    get_sitting(db, interview.session_id)
+    _waiting_only(interview, "更正", "corrected")
+    old = _interview_fields(db, interview)
+    new = {**old, **{k: v for k, v in changes.items() if v is not None}}
+    position = position_by_code(db, interview.session_id, new["position_code"])
+    if position is None:
+        raise Unprocessable(
+            f"岗位代码 {new['position_code']} 不存在，请先添加该岗位。",
+            f"There is no post {new['position_code']}: add the post first.",
+        )
+    taken = db.exec(
+        select(Interview).where(
+            Interview.session_id == interview.session_id,
+            Interview.position_id == position.id,
+            Interview.draw_no == new["draw_no"],
+            Interview.id != interview_id,
+        )
+    ).first()
+    if taken is not None:
+        raise DuplicateEntry(
+            f"岗位 {new['position_code']} 已有抽签号 {new['draw_no']}（{taken.candidate_name}）。",
+            f"Post {new['position_code']} already has draw number {new['draw_no']}.",
+        )
+    changed = [k for k in ("draw_no", "candidate_name", "position_code") if new[k] != old[k]]
+    if not changed:
+        return interview
+    assert position.id is not None
+    interview.draw_no = new["draw_no"]
+    interview.candidate_name = new["candidate_name"]
+    interview.position_id = position.id
+    db.add(interview)
+    db.flush()
+    append_event(
+        db,
+        interview.session_id,
+        "secretary",
+        "interview.corrected",
+        {
+            "interview_id": interview_id,
+            "old": {k: old[k] for k in changed},
+            "new": {k: new[k] for k in changed},
+        },
+    )
+    return interview
+
+
+def remove_interview(db: Session, interview_id: int) -> Interview:
+    """Delete a waiting candidate's row; the chain keeps what it held."""
+    interview = get_interview(db, interview_id)
+    get_sitting(db, interview.session_id)
+    _waiting_only(interview, "删除", "removed")
+    data: dict[str, Any] = {"interview_id": interview_id, **_interview_fields(db, interview)}
+    # A waiting interview has no mark; it may have an excused seat or a written-test score.
+    excusals = _excused_seats(db, interview_id)
+    if excusals:
+        data["excused"] = {str(seat): row.reason for seat, row in sorted(excusals.items())}
+    for row in excusals.values():
+        db.delete(row)
+    from server.store.components import ComponentScore  # components import this module
+
+    scores = db.exec(select(ComponentScore).where(ComponentScore.interview_id == interview_id)).all()
+    if scores:
+        data["component_scores"] = {str(row.component_id): row.score for row in scores}
+    for row in scores:
+        db.delete(row)
+    db.flush()
+    db.delete(interview)
+    db.flush()
+    append_event(db, interview.session_id, "secretary", "interview.removed", data)
+    return interview
+
+
+def _position_in_use(db: Session, position: Position) -> list[Interview]:
+    return list(db.exec(select(Interview).where(Interview.position_id == position.id)).all())
+
+
+def _get_position(db: Session, session_id: int, code: str) -> Position:
+    get_sitting(db, session_id)
+    position = position_by_code(db, session_id, code)
+    if position is None:
+        raise NotFound(f"本场次没有岗位 {code}。", f"This sitting has no post {code}.")
+    return position
+
+
+def correct_position(db: Session, session_id: int, code: str, changes: dict[str, Any]) -> Position:
+    """Change a post's name, openings or shortlist ratio; its code only while no one applies."""
+    position = _get_position(db, session_id, code)
+    old = {
+        "code": position.code,
+        "name": position.name,
+        "openings": position.openings,
+        "shortlist_ratio": position.shortlist_ratio,
+    }
+    new = {**old, **{k: v for k, v in changes.items() if v is not None}}
+    if new["code"] != old["code"]:
+        users = _position_in_use(db, position)
+        if users:
+            raise InUse(
+                f"岗位 {code} 已有 {len(users)} 名考生，不能更改岗位代码；可以修改岗位名称。",
+                f"Post {code} has {len(users)} candidate(s): its code cannot change (its name can).",
+            )
+        if position_by_code(db, session_id, new["code"]) is not None:
+            raise DuplicateEntry(
+                f"岗位代码 {new['code']} 在本场次中已存在。",
+                f"Post code {new['code']} already exists in this sitting.",
+            )
+    changed = [k for k in old if new[k] != old[k]]
+    if not changed:
+        return position
+    position.code = new["code"]
+    position.name = new["name"]
+    position.openings = new["openings"]
+    position.shortlist_ratio = new["shortlist_ratio"]
+    db.add(position)
+    db.flush()
+    append_event(
+        db,
+        session_id,
+        "secretary",
+        "position.corrected",
+        {
+            "position_id": position.id,
+            "code": code,
+            "old": {k: old[k] for k in changed},
+            "new": {k: new[k] for k in changed},
+        },
+    )
+    return position
+
+
+def remove_position(db: Session, session_id: int, code: str) -> Position:
+    """Delete a post that no interview names."""
+    position = _get_position(db, session_id, code)
+    users = _position_in_use(db, position)
+    if users:
+        raise InUse(
+            f"岗位 {code} 还有 {len(users)} 名考生，请先删除或改派这些考生。",
+            f"Post {code} still has {len(users)} candidate(s): remove or move them first.",
+        )
+    data = {
+        "position_id": position.id,
+        "code": position.code,
+        "name": position.name,
+        "openings": position.openings,
+        "shortlist_ratio": position.shortlist_ratio,
+    }
+    db.delete(position)
+    db.flush()
+    append_event(db, session_id, "secretary", "position.removed", data)
+    return position
+
+
+#: Sitting fields that shape the scoring: fixed once the first interview has started.
+SCORING_FIELDS = ("judge_count", "min_scores", "score_decimals", "result_decimals")
+
+
+def _not_started(db: Session, sitting: Sitting, doing_zh: str, doing_en: str) -> None:
+    started = _started_interviews(db, sitting.id or 0)
+    if started:
+        raise TooLateToCorrect(
+            f"本场次已有考生开始面试，不能{doing_zh}。",
+            f"An interview of this sitting has started: {doing_en} is no longer possible.",
+        )
+
+
+def correct_sitting(db: Session, session_id: int, changes: dict[str, Any]) -> Sitting:
+    """Change the title or batch at any time; the panel and decimals only before the start."""
+    sitting = get_sitting(db, session_id)
+    old = {k: getattr(sitting, k) for k in ("title", "batch", *SCORING_FIELDS)}
+    new = {**old, **{k: v for k, v in changes.items() if v is not None and k in old}}
+    if new["judge_count"] != old["judge_count"] and changes.get("min_scores") is None:
+        # Keep the minimum the secretary chose when it still fits the new panel.
+        new["min_scores"] = min(old["min_scores"], new["judge_count"])
+    changed = [k for k in old if new[k] != old[k]]
+    if any(k in SCORING_FIELDS for k in changed):
+        _not_started(
+            db, sitting, "更改评委人数、最少有效评分或小数位", "changing the panel or the decimals"
+        )
+        if not 3 <= new["min_scores"] <= new["judge_count"]:
+            raise Unprocessable(
+                f"最少有效评分必须在 3 到评委人数（{new['judge_count']}）之间。",
+                f"min_scores must be from 3 to judge_count ({new['judge_count']}).",
+            )
+        # Seats excused in advance must still exist and leave enough marks.
+        rows = db.exec(
+            select(Excusal).join(Interview).where(Interview.session_id == session_id)
+        ).all()
+        per_interview: dict[int, int] = {}
+        for row in rows:
+            if row.seat > new["judge_count"]:
+                raise SeatConflict(
+                    f"第 {row.seat} 席已在某位考生的面试中回避，不能减少到 {new['judge_count']} 位评委；"
+                    "请先撤销该回避。",
+                    f"Seat {row.seat} is excused for an interview: undo that before reducing the panel.",
+                )
+            per_interview[row.interview_id] = per_interview.get(row.interview_id, 0) + 1
+        if per_interview and new["judge_count"] - max(per_interview.values()) < new["min_scores"]:
+            raise SeatConflict(
+                "按新的评委人数，已有回避的考生将凑不够最少有效评分。",
+                "With the new panel, an interview with excused seats would have too few marks.",
+            )
+    if not changed:
+        return sitting
+    data: dict[str, Any] = {
+        "session_id": session_id,
+        "old": {k: old[k] for k in changed},
+        "new": {k: new[k] for k in changed},
+    }
+    if new["judge_count"] > old["judge_count"]:
+        added = list(range(old["judge_count"] + 1, new["judge_count"] + 1))
+        for seat in added:
+            db.add(Token(token=_new_token(db), session_id=session_id, role="judge", seat=seat))
+        data["seats_added"] = added
+    elif new["judge_count"] < old["judge_count"]:
+        gone = db.exec(
+            select(Token).where(
+                Token.session_id == session_id,
+                Token.role == "judge",
+                Token.seat > new["judge_count"],  # type: ignore[operator]
+            )
+        ).all()
+        for token in gone:
+            db.delete(token)
+        data["seats_removed"] = sorted(t.seat or 0 for t in gone)
+    for key in changed:
+        setattr(sitting, key, new[key])
+    db.add(sitting)
+    db.flush()
+    append_event(db, session_id, "secretary", "session.corrected", data)
+    return sitting
+
+
+def remove_sitting(db: Session, session_id: int) -> Sitting:
+    """Hide a sitting that never started: its links stop working; its rows and chain stay."""
+    sitting = get_sitting(db, session_id)
+    _not_started(db, sitting, "删除场次", "removing it")
+    sitting.removed_at = utcnow()
+    db.add(sitting)
+    db.flush()
+    append_event(
+        db,
+        session_id,
+        "secretary",
+        "session.removed",
+        {"session_id": session_id, "title": sitting.title},
+    )
+    return sitting
 
 
 # --- snapshots -------------------------------------------------------------------------------
@@ -509,6 +809,25 @@ def reopen(db: Session, interview_id: int, seat: int, reason: str) -> Interview:
 
 def announce(db: Session, interview_id: int) -> Interview:
     interview = get_interview(db, interview_id)
+    states.transition(interview.state, Action.ANNOUNCE)  # the wrong state says so first
+    # One candidate on screen at a time: the one shown signs, or a note says why they did not,
+    # before the next result replaces theirs (the plan: each candidate hears and signs their own).
+    on_screen = db.exec(
+        select(Interview).where(
+            Interview.session_id == interview.session_id,
+            Interview.state == State.ANNOUNCED,
+            Interview.id != interview_id,
+        )
+    ).first()
+    if on_screen is not None:
+        position = db.get(Position, on_screen.position_id)
+        code = position.code if position is not None else "?"
+        raise StillOnScreen(
+            f"{code} 岗位 {on_screen.draw_no} 号考生的成绩仍在大屏上，请先让其签字确认，"
+            "或记录其拒绝签字/未返回的说明。",
+            f"Candidate {on_screen.draw_no} of post {code} is still on the display: have them "
+            "sign, or record that they declined to sign or did not come back.",
+        )
     _move(interview, Action.ANNOUNCE)
     interview.announced_at = utcnow()
     db.add(interview)
@@ -535,6 +854,12 @@ def mark_absent(db: Session, interview_id: int) -> Interview:
 
 def dispute(db: Session, interview_id: int, note: str) -> Interview:
     interview = get_interview(db, interview_id)
+    note = note.strip()
+    if not 1 <= len(note) <= NOTE_MAX:
+        raise Unprocessable(
+            f"请写明情况（1 到 {NOTE_MAX} 个字），例如：考生拒绝签字，或考生未返回。",
+            f"Say what happened (1 to {NOTE_MAX} characters), e.g. the candidate declined to sign.",
+        )
     _move(interview, Action.DISPUTE)
     interview.note = note
     db.add(interview)
@@ -594,6 +919,11 @@ def submit_mark(
     if seen is not None:
         return Ack(request_id, seen.interview_id, seen.score, replay=True)
     sitting = get_sitting(db, session_id)
+    if not 1 <= seat <= sitting.judge_count:  # a seat removed by a correction, its phone still open
+        raise NotOpen(
+            "本场次已没有这个评委席位，请向秘书索取新的链接。",
+            "This seat no longer exists in the sitting.",
+        )
     score = scoring.parse_mark(raw_score, sitting.score_decimals)
     valid_id = type(interview_id) is int and 0 < interview_id <= MAX_ID
     interview = db.get(Interview, interview_id) if valid_id else None

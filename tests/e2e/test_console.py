@@ -110,7 +110,11 @@ def test_secretary_runs_a_sitting(page: Any, server: ServerProcess, api: Api) ->
 
         for n, mark in [(4, "83"), (5, "40")]:
             assert phones[n].submit(iid, mark, f"r{n}")["type"] == "ack"
-        # Scored: the far-off mark is flagged before anyone announces it.
+        # Scored: 张三 waits outside while the panel moves on to 李四's interview.
+        expect(page.locator("#pending-note")).to_contain_text("张三已评分，正在场外候分")
+        expect(current).to_contain_text("李四")
+        # The secretary looks back at 张三: the far-off mark is flagged before anyone announces it.
+        page.locator("#queue tbody tr").first.get_by_role("button", name="查看").click()
         expect(current.locator(".badge")).to_have_text("已评分")
         expect(page.locator("#outlier-warning")).to_contain_text("第 5 席")
         expect(page.locator("#result")).to_have_text("81.00")
@@ -135,6 +139,17 @@ def test_secretary_runs_a_sitting(page: Any, server: ServerProcess, api: Api) ->
         expect(page.locator("#queue tbody tr").first.locator(".badge")).to_have_text("已宣布")
         assert api.get_session(sid)["interviews"][0]["state"] == "announced"
 
+        # The panel stays on 张三 until they sign or a note says why not (here: they decline).
+        expect(current).to_contain_text("张三")
+        expect(current.locator("[data-key=wait-signature]")).to_have_text("等待签字")
+        current.get_by_role("button", name="记录未签字说明").click()
+        dispute = page.locator("#dispute-dialog")
+        dispute.get_by_role("button", name="考生拒绝签字").click()
+        dispute.get_by_role("button", name="确认").click()
+        expect(dispute).to_be_hidden()
+        expect(page.locator("#queue tbody tr").first.locator(".badge")).to_have_text("未签字")
+        current.get_by_role("button", name="下一位").click()
+
         # The next one: start it, excuse a seat through the dialog, score it, announce it.
         expect(current).to_contain_text("李四")
         current.get_by_role("button", name="开始面试").click()
@@ -152,6 +167,10 @@ def test_secretary_runs_a_sitting(page: Any, server: ServerProcess, api: Api) ->
         expect(current).to_contain_text("评委临时离场")
         for n, mark in [(1, "88"), (2, "90"), (3, "89"), (4, "87")]:
             assert phones[n].submit(iid2, mark, f"s{n}")["type"] == "ack"
+        # 王五 does not come: 李四 is then the last, and comes back to hear the score.
+        expect(current).to_contain_text("王五")
+        current.get_by_role("button", name="缺考").click()
+        expect(current).to_contain_text("李四")
         expect(page.locator("#result")).to_have_text("88.50")
         expect(page.locator("#outlier-warning")).to_have_count(0)
         current.get_by_role("button", name="宣布成绩").click()  # no outlier: no extra question
@@ -211,3 +230,80 @@ def test_keyboard_only_login_start_and_dialog(page: Any, server: ServerProcess, 
     expect(page.locator("#current-body")).to_contain_text("手机没电")
     marks = api.get_session(sitting["id"])["interviews"][0]["marks"]
     assert [m["seat"] for m in marks if m["excused"]] == [1]
+
+
+def test_corrections_before_the_start(page: Any, server: ServerProcess, api: Api) -> None:
+    sitting = api.sitting(judges=5, candidates=2, title="更正测试场次")
+    sid = sitting["id"]
+    api.position(sid, "B2", name="待删岗位")
+    page.goto(f"{server.url}/console#s={sid}")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").press("Enter")
+    expect(page.locator("#session-meta")).to_contain_text("更正测试场次")
+    rows = page.locator("#queue tbody tr")
+    expect(rows).to_have_count(2)
+
+    # A mistyped name and draw number, corrected in a dialog.
+    rows.nth(0).get_by_role("button", name="更正").click()
+    dialog = page.locator("#interview-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("姓名").fill("张叁")
+    dialog.get_by_label("抽签号").fill("5")
+    screenshot(page, "console-correct-candidate-1366x768")
+    dialog.get_by_role("button", name="保存更正").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#queue tbody")).to_contain_text("张叁")
+    # The same rules as on creation: a taken draw number is refused inside the dialog.
+    page.locator("#queue tbody tr", has_text="考生2").get_by_role("button", name="更正").click()
+    dialog.get_by_label("抽签号").fill("5")
+    dialog.get_by_role("button", name="保存更正").click()
+    expect(dialog.locator(".error")).to_contain_text("抽签号 5")
+    dialog.get_by_role("button", name="取消").click()
+
+    # Removing asks first, in Chinese; cancelling keeps the row.
+    page.locator("#queue tbody tr", has_text="考生2").get_by_role("button", name="删除").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_contain_text("确定从名单中删除A1 岗位 2 号考生考生2吗")
+    assert page.evaluate("document.activeElement.textContent") == "取消"
+    confirm.get_by_role("button", name="取消").click()
+    expect(rows).to_have_count(2)
+    page.locator("#queue tbody tr", has_text="考生2").get_by_role("button", name="删除").click()
+    confirm.get_by_role("button", name="删除").click()
+    expect(rows).to_have_count(1)
+
+    # Posts: the unused one can go; the used one keeps its code but takes a new name.
+    posts = page.locator("#positions")
+    posts.locator("li[data-code='B2']").get_by_role("button", name="删除").click()
+    expect(confirm).to_contain_text("待删岗位")
+    confirm.get_by_role("button", name="删除").click()
+    expect(posts.locator("li[data-code='B2']")).to_have_count(0)
+    expect(posts.locator("li[data-code='A1']").get_by_role("button", name="删除")).to_have_count(0)
+    posts.locator("li[data-code='A1']").get_by_role("button", name="更正").click()
+    position = page.locator("#position-dialog")
+    expect(position.get_by_label("岗位代码")).to_be_disabled()
+    position.get_by_label("岗位名称").fill("综合管理岗")
+    position.get_by_role("button", name="保存更正").click()
+    expect(posts).to_contain_text("综合管理岗")
+
+    # The sitting: seven judges instead of five, with links for the new seats.
+    page.get_by_role("button", name="更正场次").click()
+    edit = page.locator("#session-edit-dialog")
+    edit.get_by_label("评委人数").fill("7")
+    edit.get_by_role("button", name="保存更正").click()
+    expect(edit).to_be_hidden()
+    expect(page.locator("#links li")).to_have_count(8)
+    expect(page.locator("#session-meta")).to_contain_text("评委 7")
+
+    kinds = [line for line in api.call("GET", f"/api/sessions/{sid}/audit.jsonl", 200).text.splitlines()]
+    for kind in ("interview.corrected", "interview.removed", "position.removed", "position.corrected",
+                 "session.corrected"):
+        assert any(f'"kind": "{kind}"' in line for line in kinds), kind
+
+    # Removing the sitting, before it starts.
+    page.get_by_role("button", name="删除场次").click()
+    expect(confirm).to_contain_text("更正测试场次")
+    screenshot(page, "console-remove-sitting-1366x768")
+    confirm.get_by_role("button", name="删除场次").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#session-select option", has_text="更正测试场次")).to_have_count(0)
+    assert sid not in [s["id"] for s in api.call("GET", "/api/sessions", 200).json()]

@@ -366,10 +366,21 @@ class JudgeProtocol(RuleBasedStateMachine):
     @rule(data=st.data())
     def announce(self, data: st.DataObject) -> None:
         iid = self.pick(data, [i for i in self.iids if self.state[i] == "scored"], self.iids)
-        ok = self.state[iid] == "scored"
+        # One result on screen at a time: the one shown signs or gets a note first.
+        on_screen = any(s == "announced" for i, s in self.state.items() if i != iid)
+        ok = self.state[iid] == "scored" and not on_screen
         self.flow(iid, "announce", ok)
         if ok:
             self.state[iid] = "announced"
+
+    @precondition(lambda self: "announced" in self.state.values())
+    @rule(data=st.data())
+    def dispute(self, data: st.DataObject) -> None:
+        iid = self.pick(data, [i for i in self.iids if self.state[i] == "announced"], self.iids)
+        ok = self.state[iid] == "announced"
+        self.flow(iid, "dispute", ok, note="考生拒绝签字")
+        if ok:
+            self.state[iid] = "disputed"
 
     # --- what must always hold ---------------------------------------------------------------
 

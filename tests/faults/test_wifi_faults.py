@@ -58,6 +58,8 @@ def test_a_stalled_phone_holds_up_nobody_and_its_mark_is_stored_once(
                 assert ack["type"] == "ack", ack
                 assert time.monotonic() - started < 5, "a stalled phone held up another judge's ack"
             assert api.flow(iid, "announce")["state"] == "announced"
+            # The candidate on screen must sign or have a note before the next is announced.
+            assert api.flow(iid, "dispute", note="考生未返回")["state"] == "disputed"
     finally:
         for sock in others:
             sock.close()
