@@ -15,27 +15,25 @@ let clockOffset = 0; // server time minus this screen's clock, in ms
 let countdownEnds = null;
 
 // --- speech -----------------------------------------------------------------------------------
+// The server builds the sentence (`announcement.speech`) in the sitting's language; this page
+// only says it, with a voice of that language.
 
-// "N 号考生，去掉一个最高分 X 分，去掉一个最低分 Y 分，最终面试得分 Z 分"
-export function sentence(a) {
-  const high = a.marks.find((m) => m.dropped === "high");
-  const low = a.marks.find((m) => m.dropped === "low");
-  const parts = [`${a.draw_no} 号考生`];
-  if (high) parts.push(`去掉一个最高分 ${high.score} 分`);
-  if (low) parts.push(`去掉一个最低分 ${low.score} 分`);
-  parts.push(`最终面试得分 ${a.result} 分`);
-  return parts.join("，");
-}
+const VOICE_LANG = root.dataset.lang === "en" ? "en-US" : "zh-CN";
+let unlocked = false; // has someone touched the page, so that the browser lets it speak?
+let waiting = null; // an announcement that came before that touch, said right after it
 
 function speak(text) {
   const synth = window.speechSynthesis;
-  if (!synth || typeof SpeechSynthesisUtterance === "undefined") return;
+  if (!text || !synth || typeof SpeechSynthesisUtterance === "undefined") return;
   const utterance = new SpeechSynthesisUtterance(text);
-  utterance.lang = "zh-CN";
+  utterance.lang = VOICE_LANG;
   utterance.rate = 0.85; // slower than default: a hall, an anxious listener
   const voices = synth.getVoices ? synth.getVoices() : [];
+  const base = VOICE_LANG.slice(0, 2);
   const voice =
-    voices.find((v) => v.lang === "zh-CN") || voices.find((v) => /^zh[-_](CN|Hans)/i.test(v.lang)) || voices.find((v) => /^zh/i.test(v.lang));
+    voices.find((v) => v.lang.replace("_", "-") === VOICE_LANG) ||
+    (base === "zh" && voices.find((v) => /^zh[-_](CN|Hans)/i.test(v.lang))) ||
+    voices.find((v) => v.lang.toLowerCase().startsWith(base));
   if (voice) utterance.voice = voice;
   synth.cancel();
   synth.speak(utterance);
@@ -50,17 +48,22 @@ function spokenIds() {
 }
 
 // Speak each announcement once: not again on the next state frame, a reconnect or a reload.
+// Before the first touch the browser would drop the sentence, so it waits for that touch.
 function speakOnce(a) {
   if (a.state !== "announced") return;
   const done = spokenIds();
-  if (done.includes(a.interview_id)) return;
+  if (done.includes(a.interview_id) || spokenHere.has(a.interview_id)) return;
+  if (!unlocked) {
+    waiting = a;
+    return;
+  }
   try {
     localStorage.setItem(SPOKEN, JSON.stringify([...done, a.interview_id].slice(-50)));
   } catch (err) {
     /* without storage we may repeat after a reload; never within one page */
   }
   spokenHere.add(a.interview_id);
-  speak(sentence(a));
+  speak(a.speech);
 }
 const spokenHere = new Set();
 
@@ -95,10 +98,24 @@ function tick() {
 
 // --- rendering ------------------------------------------------------------------------------
 
+// When the candidate on screen signs, or a dispute is recorded, that outcome stays on screen a
+// little while even if the next interview is live: the candidate should see it was taken.
+const OUTCOME_HOLD_MS = 8000;
+let lastSeen = null; // {id, state} of the announcement in the previous frame
+let outcomeUntil = 0;
+
+function noteOutcome(a) {
+  if (a && lastSeen && lastSeen.id === a.interview_id && lastSeen.state === "announced" && a.state !== "announced") {
+    outcomeUntil = Date.now() + OUTCOME_HOLD_MS;
+    setTimeout(render, OUTCOME_HOLD_MS + 50);
+  }
+  lastSeen = a ? { id: a.interview_id, state: a.state } : null;
+}
+
 function mode(s) {
   if (!s) return "idle";
   const a = s.announcement;
-  if (a && (a.state === "announced" || !s.current)) return "announcement";
+  if (a && (a.state === "announced" || !s.current || Date.now() < outcomeUntil)) return "announcement";
   if (s.current) return "interviewing";
   return "idle";
 }
@@ -129,6 +146,7 @@ function renderMarks(a) {
 
 function render() {
   const s = state;
+  noteOutcome(s && s.announcement);
   const m = mode(s);
   root.dataset.mode = m;
   $("title").textContent = s ? s.session.title : "";
@@ -151,7 +169,9 @@ function render() {
   const a = s && s.announcement;
   const strip = $("live-strip");
   strip.hidden = !(m === "announcement" && c);
-  strip.textContent = c ? fill(T.live_strip, { draw: c.draw_no, n: c.submitted, m: c.expected }) : "";
+  strip.textContent = c
+    ? fill(T.live_strip, { post: c.position_name, draw: c.draw_no, n: c.submitted, m: c.expected })
+    : "";
   if (a) {
     $("announce-title").textContent = fill(T.announce_title, { draw: a.draw_no, post: a.position_name });
     renderMarks(a);
@@ -198,22 +218,36 @@ const pad = new SignPad({
   },
 });
 
-// Browsers speak only after someone has touched the page once: until then, ask for that touch.
+// Browsers speak only after someone has touched the page once: until then a full-screen prompt
+// asks for that touch. The touch itself says something (the waiting result, or "speech is on"),
+// which also unlocks speech on browsers that want it started inside the touch's own handler.
+// A click, not a pointerdown: on a touch screen the browser grants the activation only when the
+// finger lifts, and a sentence spoken before that would be dropped.
+function unlock() {
+  if (unlocked) return;
+  unlocked = true;
+  $("sound-gate").hidden = true;
+  window.removeEventListener("keydown", unlock, true);
+  const a = waiting;
+  waiting = null;
+  const now = state && state.announcement;
+  if (a && now && now.interview_id === a.interview_id && now.state === "announced") {
+    speakOnce(now);
+  } else {
+    speak(T.sound_on);
+  }
+}
 const activation = navigator.userActivation;
-if (activation && !activation.hasBeenActive) {
-  const button = $("sound-btn");
-  button.hidden = false;
-  const unlock = () => {
-    button.hidden = true;
-    window.removeEventListener("pointerdown", unlock, true);
-    window.removeEventListener("keydown", unlock, true);
-  };
-  window.addEventListener("pointerdown", unlock, true);
+if (activation && activation.hasBeenActive) {
+  unlocked = true;
+} else {
+  $("sound-gate").hidden = false;
+  $("sound-gate").addEventListener("click", unlock);
   window.addEventListener("keydown", unlock, true);
 }
 
 $("replay-btn").addEventListener("click", () => {
-  if (state && state.announcement) speak(sentence(state.announcement));
+  if (state && state.announcement) speak(state.announcement.speech);
 });
 
 const socket = new LiveSocket(wsUrl(`/ws/display/${encodeURIComponent(token)}`), { onFrame, onStatus });

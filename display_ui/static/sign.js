@@ -1,4 +1,5 @@
-// The signature tablet beside the display: only the pad and the candidate's draw number/result.
+// The signature tablet beside the display: only the pad and the candidate's post, draw number and
+// result.
 
 import { LiveSocket, fill, readJson, wsUrl } from "/assets/judge/live.js";
 import { SignPad, showSignState } from "./pad.js";
@@ -12,7 +13,10 @@ let state = null;
 function render() {
   const a = state && state.announcement;
   root.dataset.mode = a ? a.state : "none";
-  $("sign-for").textContent = a ? fill(T.sign_for, { draw: a.draw_no, score: a.result }) : T.sign_none;
+  // The post too: draw numbers start again at 1 for every post.
+  $("sign-for").textContent = a
+    ? fill(T.sign_for, { post: a.position_name, draw: a.draw_no, score: a.result })
+    : T.sign_none;
   showSignState(pad, a, T);
   if (!a) $("sign-pad").hidden = true;
 }

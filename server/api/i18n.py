@@ -65,16 +65,29 @@ def templates(directory: Path, translations_dir: Path) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def render(tpl: Jinja2Templates, request: Request, name: str, translations_dir: Path, **context: Any) -> Any:
-    """Render ``name`` in the request's language and remember the choice in a cookie."""
-    lang = negotiate(request)
+def render(
+    tpl: Jinja2Templates,
+    request: Request,
+    name: str,
+    translations_dir: Path,
+    *,
+    language: str | None = None,
+    **context: Any,
+) -> Any:
+    """Render ``name`` in ``language``, else in the request's language (remembered in a cookie).
+
+    A page that belongs to a sitting (a judge's phone, the hall display) passes the sitting's
+    language: it is the secretary's choice for the room, whatever the device's browser prefers.
+    """
+    fixed = language in LANGS
+    lang = str(language) if fixed else negotiate(request)
     token = _current.set(catalog(translations_dir, lang))
     try:
         # TemplateResponse renders in its constructor, while this request's catalog is current.
         response = tpl.TemplateResponse(request, name, {"lang": lang, **context})
     finally:
         _current.reset(token)
-    if request.query_params.get("lang") in LANGS:
+    if not fixed and request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
 

@@ -40,10 +40,16 @@ for _tpl in (_judge, _display):
     _tpl.env.globals.update(judge_static=JUDGE_STATIC, display_static=DISPLAY_STATIC)
 
 
-async def _resolve(request: Request, token: str, role: str) -> Any | None:
+async def _resolve(request: Request, token: str, role: str) -> tuple[Any, str] | None:
+    """The token's row and its sitting's language, or None for a wrong link."""
     kiosk = request.app.state.kiosk
+
+    def read(db: Any) -> tuple[Any, str]:
+        row = repo.resolve_token(db, token, role)
+        return row, repo.get_sitting(db, row.session_id).language
+
     try:
-        return await kiosk.db.read(lambda db: repo.resolve_token(db, token, role))
+        return await kiosk.db.read(read)
     except NotFound:
         return None
 
@@ -61,27 +67,43 @@ def _no_store(response: Any) -> Any:
     return response
 
 
+# The pages of a sitting speak its language (``POST /api/sessions {"language"}``), not the
+# browser's: an English-language TV in a Chinese sitting still shows and speaks Chinese.
+
+
 async def judge_page(request: Request, token: str) -> Any:
-    row = await _resolve(request, token, "judge")
-    if row is None:
+    found = await _resolve(request, token, "judge")
+    if found is None:
         return _not_found(request)
+    row, language = found
     return _no_store(
-        i18n.render(_judge, request, "judge.html", JUDGE_TRANSLATIONS, token=token, seat=row.seat)
+        i18n.render(
+            _judge, request, "judge.html", JUDGE_TRANSLATIONS,
+            language=language, token=token, seat=row.seat,
+        )
     )
 
 
 async def display_page(request: Request, token: str) -> Any:
-    if await _resolve(request, token, "display") is None:
+    found = await _resolve(request, token, "display")
+    if found is None:
         return _not_found(request)
     return _no_store(
-        i18n.render(_display, request, "display.html", DISPLAY_TRANSLATIONS, token=token)
+        i18n.render(
+            _display, request, "display.html", DISPLAY_TRANSLATIONS, language=found[1], token=token
+        )
     )
 
 
 async def sign_page(request: Request, token: str) -> Any:
-    if await _resolve(request, token, "display") is None:
+    found = await _resolve(request, token, "display")
+    if found is None:
         return _not_found(request)
-    return _no_store(i18n.render(_display, request, "sign.html", DISPLAY_TRANSLATIONS, token=token))
+    return _no_store(
+        i18n.render(
+            _display, request, "sign.html", DISPLAY_TRANSLATIONS, language=found[1], token=token
+        )
+    )
 
 
 def mount(app: FastAPI) -> None:

@@ -221,6 +221,45 @@ def judge_state(session: SessionView, seat: int) -> dict[str, Any]:
     }
 
 
+def spoken_mark(mark: Decimal) -> str:
+    """Write a mark as people say it: no trailing zero decimals ("90.0" → "90", "86.50" → "86.5")."""
+    text = format(mark, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _post(position_name: str) -> str:
+    # The contract's wording, "{name}岗位", whatever the name ends with: outside clients match it.
+    return f"{position_name}岗位"
+
+
+def speech(session: SessionView, interview: InterviewView) -> str | None:
+    """The sentence the hall display speaks for an announced interview, in the sitting's language.
+
+    The dropped marks are read as people say them; the result keeps exactly its decimals. A
+    clause is left out when its seat is unknown (no mark was dropped), never guessed.
+    """
+    if interview.result is None:
+        return None
+    high = interview.marks.get(interview.dropped_high) if interview.dropped_high else None
+    low = interview.marks.get(interview.dropped_low) if interview.dropped_low else None
+    result = fmt(interview.result)
+    if session.language == "en":
+        parts = [f"{interview.position_name}, candidate {interview.draw_no}"]
+        if high is not None:
+            parts.append(f"Highest mark dropped: {spoken_mark(high)}")
+        if low is not None:
+            parts.append(f"Lowest mark dropped: {spoken_mark(low)}")
+        parts.append(f"Final interview score: {result}")
+        return ". ".join(parts) + "."
+    parts = [f"{_post(interview.position_name)}{interview.draw_no}号考生"]
+    if high is not None:
+        parts.append(f"去掉一个最高分{spoken_mark(high)}分")
+    if low is not None:
+        parts.append(f"去掉一个最低分{spoken_mark(low)}分")
+    parts.append(f"最终面试得分{result}分")
+    return "，".join(parts)
+
+
 def display_state(session: SessionView) -> dict[str, Any]:
     """The ``state`` frame for the hall display: no mark or result before the announcement."""
     interviewing = [i for i in _started(session) if i.state == State.INTERVIEWING]
@@ -248,6 +287,7 @@ def display_state(session: SessionView) -> dict[str, Any]:
             "result": fmt(shown.result),
             "state": str(shown.state),
             "signed_at": iso(shown.signed_at),
+            "speech": speech(session, shown),
         }
     return {
         "type": "state",

@@ -20,7 +20,9 @@ TITLE = "2026年竞聘上岗面试（第一批）"
 # Seats 1..5. Distinctive strings, so that "no mark on screen" can be checked by searching for them.
 MARKS = ["71.5", "88.5", "93.5", "80.5", "84.5"]
 RESULT = "84.50"  # drop 93.5 (seat 3) and 71.5 (seat 1): (88.5 + 80.5 + 84.5) / 3
-SENTENCE = "1 号考生，去掉一个最高分 93.5 分，去掉一个最低分 71.5 分，最终面试得分 84.50 分"
+# Built by the server (``announcement.speech``): the post is named, marks read as people say them.
+SENTENCE = "岗位A1岗位1号考生，去掉一个最高分93.5分，去掉一个最低分71.5分，最终面试得分84.50分"
+SOUND_ON = "语音播报已开启"
 
 # Capture what would be spoken instead of speaking it.
 SPEECH_STUB = """
@@ -41,8 +43,8 @@ Object.defineProperty(window, "speechSynthesis", {
 def screens(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
-    def open_screen(url: str, viewport: dict[str, int] = TV) -> Any:
-        context = browser.new_context(viewport=viewport, device_scale_factor=1, locale="zh-CN")
+    def open_screen(url: str, viewport: dict[str, int] = TV, locale: str = "zh-CN") -> Any:
+        context = browser.new_context(viewport=viewport, device_scale_factor=1, locale=locale)
         contexts.append(context)
         page = context.new_page()
         page.add_init_script(SPEECH_STUB)
@@ -68,6 +70,22 @@ def interview(api: Api, sid: int, iid: int) -> dict[str, Any]:
 
 def spoken(page: Any) -> list[dict[str, str]]:
     return page.evaluate("() => window.__spoken")
+
+
+def turn_sound_on(page: Any, says: str = SOUND_ON, lang: str = "zh-CN") -> None:
+    """Tap the full-screen prompt, as the secretary does once after opening the display."""
+    gate = page.locator("#sound-gate")
+    expect(gate).to_be_visible()
+    gate.click()
+    expect(gate).to_be_hidden()
+    page.wait_for_function("() => window.__spoken.length === 1")
+    assert spoken(page) == [{"text": says, "lang": lang}]
+    page.evaluate("() => { window.__spoken = []; }")
+
+
+def display_frame(server: ServerProcess, sitting: dict[str, Any]) -> dict[str, Any]:
+    url = f"{server.url}/api/display/{sitting['display']['token']}/state"
+    return httpx.get(url).json()
 
 
 def sign_by_dragging(page: Any) -> None:
@@ -107,6 +125,7 @@ def test_display_from_idle_to_signed(server: ServerProcess, api: Api, screens: A
 
     expect(display).to_have_attribute("data-mode", "idle")
     expect(page.locator("#title")).to_have_text(TITLE)
+    turn_sound_on(page)
     screenshot(page, "display-1-idle")
     assert contrast_failures(page) == []
 
@@ -168,6 +187,7 @@ def test_display_from_idle_to_signed(server: ServerProcess, api: Api, screens: A
     expect(page.locator("#result")).to_contain_text(RESULT)
     page.evaluate("() => new Promise(r => setTimeout(r, 300))")  # let any stray speech start
     assert spoken(page) == []
+    turn_sound_on(page)  # a reloaded page asks for its tap again; it does not repeat the result
     # ... but the button replays it.
     page.click("#replay-btn")
     page.wait_for_function("() => window.__spoken.length === 1")
@@ -187,7 +207,7 @@ def test_display_from_idle_to_signed(server: ServerProcess, api: Api, screens: A
         page.click("#sign-submit")
     assert answer.value.status == 201
     expect(page.locator("#signed")).to_be_visible()
-    expect(page.locator("#signed")).to_have_text(re.compile(r"已确认 \d\d:\d\d"))
+    expect(page.locator("#signed")).to_have_text(re.compile(r"已签字确认 \d\d:\d\d"))
     expect(page.locator("#sign-canvas")).to_be_hidden()
     got = interview(api, sid, first)
     assert got["state"] == "confirmed" and got["signed_at"]
@@ -196,9 +216,9 @@ def test_display_from_idle_to_signed(server: ServerProcess, api: Api, screens: A
     screenshot(page, "display-4-signed")
     assert contrast_failures(page) == []
 
-    # The next interview takes the screen; the signed result is no longer the news.
+    # The next interview takes the screen (once the signed outcome has been seen a moment).
     api.flow(second, "start")
-    expect(display).to_have_attribute("data-mode", "interviewing")
+    expect(display).to_have_attribute("data-mode", "interviewing", timeout=15_000)
     expect(page.locator("#current")).to_contain_text("2 号 面试中")
     expect(page.locator("#countdown")).to_be_hidden()
     assert len(spoken(page)) == 1
@@ -217,6 +237,8 @@ def test_signature_tablet(server: ServerProcess, api: Api, screens: Any) -> None
     api.flow(iid, "announce")
     expect(tablet.locator("#sign-for")).to_contain_text("1 号考生")
     expect(tablet.locator("#sign-for")).to_contain_text(RESULT)
+    # Draw numbers start again at 1 for every post: the tablet names the post too.
+    expect(tablet.locator("#sign-for")).to_have_text(f"岗位A1 · 1 号考生 · 最终面试得分 {RESULT} 分")
     expect(tablet.locator("#sign-canvas")).to_be_visible()
     assert tablet.locator(".mark").count() == 0  # only the pad and the result
     screenshot(tablet, "sign-1-pad")
@@ -230,8 +252,8 @@ def test_signature_tablet(server: ServerProcess, api: Api, screens: Any) -> None
     expect(tablet.locator("#sign-error")).to_contain_text("签名")
     sign_by_dragging(tablet)
     tablet.click("#sign-submit")
-    expect(tablet.locator("#signed")).to_have_text(re.compile(r"已确认 \d\d:\d\d"))
-    expect(hall.locator("#signed")).to_have_text(re.compile(r"已确认 \d\d:\d\d"))
+    expect(tablet.locator("#signed")).to_have_text(re.compile(r"已签字确认 \d\d:\d\d"))
+    expect(hall.locator("#signed")).to_have_text(re.compile(r"已签字确认 \d\d:\d\d"))
     expect(hall.locator("#sign-canvas")).to_be_hidden()
     screenshot(tablet, "sign-2-signed")
 
@@ -246,6 +268,7 @@ def test_signing_offline_says_so_and_the_display_catches_up(
     api.flow(iid, "announce")
     page = screens(sitting["display"]["url"])
     expect(page.locator("#sign-canvas")).to_be_visible()
+    turn_sound_on(page, says=SENTENCE)  # announced before the tap: said right after it
     sign_by_dragging(page)
     page.context.set_offline(True)
     expect(page.locator("#conn")).to_have_attribute("data-conn", "offline")
@@ -259,7 +282,7 @@ def test_signing_offline_says_so_and_the_display_catches_up(
     )
     assert response.status_code == 201
     page.context.set_offline(False)
-    expect(page.locator("#signed")).to_have_text(re.compile(r"已确认 \d\d:\d\d"), timeout=20_000)
+    expect(page.locator("#signed")).to_have_text(re.compile(r"已签字确认 \d\d:\d\d"), timeout=20_000)
     expect(page.locator("#sign-canvas")).to_be_hidden()
 
 
@@ -277,9 +300,128 @@ def test_wrong_links_get_a_friendly_page(server: ServerProcess, api: Api) -> Non
         assert "链接无效" in response.text
 
 
+def test_speech_waits_for_one_tap_on_a_full_screen_prompt(
+    server: ServerProcess, api: Api, screens: Any
+) -> None:
+    sitting = api.sitting(judges=5, candidates=1)
+    iid = sitting["interviews"][0]["id"]
+    page = screens(sitting["display"]["url"])
+
+    # Until someone taps, the whole screen asks for the tap, in letters readable from 5 metres.
+    gate = page.locator("#sound-gate")
+    expect(gate).to_be_visible()
+    expect(gate).to_contain_text("点击屏幕以开启语音播报")
+    assert gate.bounding_box() == {"x": 0, "y": 0, "width": TV["width"], "height": TV["height"]}
+    size = page.locator(".sound-gate-text").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert size >= 96, f"the prompt is {size} px: too small to read from 5 m"
+    hit = page.evaluate("() => document.elementFromPoint(960, 540).closest('#sound-gate') !== null")
+    assert hit, "something is drawn over the prompt"
+    screenshot(page, "display-0-sound-prompt")
+    assert contrast_failures(page) == []
+
+    # An announcement before the tap is not thrown away (the browser would drop it unheard)...
+    api.flow(iid, "start")
+    submit_marks(server, sitting, iid, range(1, 6))
+    api.flow(iid, "announce")
+    expect(page.locator("#display")).to_have_attribute("data-mode", "announcement")
+    expect(gate).to_be_visible()
+    page.evaluate("() => new Promise(r => setTimeout(r, 300))")
+    assert spoken(page) == []
+
+    # ... it is said, once, as the server wrote it, right after the tap; then the prompt is gone.
+    speech = display_frame(server, sitting)["announcement"]["speech"]
+    assert speech == SENTENCE
+    page.mouse.click(300, 200)  # anywhere on the screen
+    expect(gate).to_be_hidden()
+    page.wait_for_function("() => window.__spoken.length >= 1")
+    assert spoken(page) == [{"text": SENTENCE, "lang": "zh-CN"}]
+    expect(page.locator("#sign-canvas")).to_be_visible()  # the pad is free to use now
+    page.click("#replay-btn")
+    page.wait_for_function("() => window.__spoken.length === 2")
+    assert spoken(page)[1] == {"text": SENTENCE, "lang": "zh-CN"}
+
+
+def test_live_strip_names_the_post(server: ServerProcess, api: Api, screens: Any) -> None:
+    sitting = api.sitting(judges=5, candidates=2)
+    first, second = (i["id"] for i in sitting["interviews"])
+    api.flow(first, "start")
+    submit_marks(server, sitting, first, range(1, 6))
+    api.flow(first, "announce")
+    page = screens(sitting["display"]["url"])
+    turn_sound_on(page, says=SENTENCE)
+    api.flow(second, "start")  # candidate 1 is still on screen, candidate 2 is interviewed
+    expect(page.locator("#display")).to_have_attribute("data-mode", "announcement")
+    expect(page.locator("#live-strip")).to_have_text("岗位A1 · 2 号 面试中 · 已评分 0/5")
+    screenshot(page, "display-5-live-strip")
+    assert contrast_failures(page) == []
+
+
+def test_a_dispute_is_shown_instead_of_the_pad(server: ServerProcess, api: Api, screens: Any) -> None:
+    sitting = api.sitting(judges=5, candidates=2)
+    first, second = (i["id"] for i in sitting["interviews"])
+    api.flow(first, "start")
+    submit_marks(server, sitting, first, range(1, 6))
+    api.flow(first, "announce")
+    hall = screens(sitting["display"]["url"])
+    turn_sound_on(hall, says=SENTENCE)
+    tablet = screens(sitting["display"]["url"] + "/sign", {"width": 1280, "height": 800})
+    expect(hall.locator("#sign-canvas")).to_be_visible()
+    api.flow(second, "start")  # the next candidate's interview runs meanwhile
+
+    api.flow(first, "dispute", note="考生未返回签字")
+    for page in (hall, tablet):
+        expect(page.locator("#disputed")).to_be_visible()
+        expect(page.locator("#disputed")).to_have_text("已记录：考生未签字确认")
+        expect(page.locator("#sign-canvas")).to_be_hidden()
+        expect(page.locator("#signed")).to_be_hidden()
+    # The outcome stays on the hall display a moment, then the live interview takes the screen.
+    expect(hall.locator("#display")).to_have_attribute("data-mode", "announcement")
+    screenshot(hall, "display-6-disputed")
+    assert contrast_failures(hall) == []
+    screenshot(tablet, "sign-3-disputed")
+    expect(hall.locator("#display")).to_have_attribute("data-mode", "interviewing", timeout=15_000)
+    expect(hall.locator("#current")).to_contain_text("2 号 面试中")
+    # A reload does not bring the settled outcome back over the live interview.
+    hall.reload()
+    expect(hall.locator("#display")).to_have_attribute("data-mode", "interviewing")
+
+
+def test_the_sitting_language_wins_over_the_browsers(
+    server: ServerProcess, api: Api, screens: Any
+) -> None:
+    # A Chinese sitting on an English-language TV and tablet: Chinese.
+    zh = api.sitting(judges=5, candidates=1, title="中文场次")
+    for path in ("", "/sign"):
+        page = screens(zh["display"]["url"] + path, locale="en-US")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.locator("#conn")).to_contain_text("在线")
+    hall = screens(zh["display"]["url"], locale="en-US")
+    expect(hall.locator("#sound-gate")).to_contain_text("点击屏幕以开启语音播报")
+    # ... even when the browser sends nothing but English.
+    response = httpx.get(zh["display"]["url"], headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "点击屏幕以开启语音播报" in response.text and 'lang="zh-CN"' in response.text
+
+
 def test_english_display(server: ServerProcess, api: Api, screens: Any) -> None:
-    sitting = api.sitting(judges=5, candidates=1, title="Sitting E")
-    page = screens(sitting["display"]["url"] + "?lang=en")
+    sitting = api.sitting(judges=5, candidates=1, title="Sitting E", language="en")
+    iid = sitting["interviews"][0]["id"]
+    page = screens(sitting["display"]["url"])  # a Chinese-language TV: the sitting decides
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#sound-gate")).to_contain_text("Tap the screen to turn on spoken results")
+    turn_sound_on(page, says="Spoken results are on", lang="en-US")
     expect(page.locator("#title")).to_have_text("Sitting E")
-    api.flow(sitting["interviews"][0]["id"], "start")
+    api.flow(iid, "start")
     expect(page.locator("#progress")).to_have_text("Scored 0/5")
+    submit_marks(server, sitting, iid, range(1, 6))
+    api.flow(iid, "announce")
+    page.wait_for_function("() => window.__spoken.length === 1")
+    assert spoken(page) == [
+        {
+            "text": "岗位A1, candidate 1. Highest mark dropped: 93.5. Lowest mark dropped: 71.5. "
+            "Final interview score: 84.50.",
+            "lang": "en-US",
+        }
+    ]
+    screenshot(page, "display-7-english")
+    tablet = screens(sitting["display"]["url"] + "/sign")
+    expect(tablet.locator("#sign-for")).to_have_text(f"岗位A1 · candidate 1 · interview score {RESULT}")

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import contrast_failures, screenshot
-from tests.support import Api, ServerProcess
+from tests.support import Api, ServerProcess, database_url
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 640}
@@ -24,9 +25,9 @@ def phones(browser: Any) -> Iterator[Any]:
     """Open judge pages, each in a context of its own (its own storage, its own network)."""
     contexts: list[Any] = []
 
-    def open_phone(url: str) -> Any:
+    def open_phone(url: str, viewport: dict[str, int] = PHONE, locale: str = "zh-CN") -> Any:
         context = browser.new_context(
-            viewport=PHONE, device_scale_factor=1, has_touch=True, locale="zh-CN"
+            viewport=viewport, device_scale_factor=1, has_touch=True, locale=locale
         )
         contexts.append(context)
         page = context.new_page()
@@ -61,14 +62,29 @@ def marks_of(api: Api, sid: int, iid: int) -> list[dict[str, Any]]:
     return next(i for i in session["interviews"] if i["id"] == iid)["marks"]
 
 
-def audit(api: Api, sid: int) -> list[dict[str, Any]]:
-    text = api.call("GET", f"/api/sessions/{sid}/audit.jsonl", 200).text
-    return [json.loads(line) for line in text.splitlines()]
+def audit(server: ServerProcess, sid: int) -> list[dict[str, Any]]:
+    """The sitting's audit events, read from its database.
+
+    Not through ``audit.jsonl``: the secretary's export is refused while an interview is being
+    scored (it would show marks early), and these tests look while it is.
+    """
+    engine = sqlalchemy.create_engine(database_url(server.data_dir))
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text(
+                    "SELECT seq, kind, data FROM audit_event WHERE session_id = :sid ORDER BY seq"
+                ),
+                {"sid": sid},
+            ).all()
+    finally:
+        engine.dispose()
+    return [{"seq": seq, "kind": kind, "data": json.loads(data)} for seq, kind, data in rows]
 
 
-def submitted_by(api: Api, sid: int, seat: int) -> list[dict[str, Any]]:
+def submitted_by(server: ServerProcess, sid: int, seat: int) -> list[dict[str, Any]]:
     return [
-        e for e in audit(api, sid) if e["kind"] == "mark.submitted" and e["data"]["seat"] == seat
+        e for e in audit(server, sid) if e["kind"] == "mark.submitted" and e["data"]["seat"] == seat
     ]
 
 
@@ -120,7 +136,7 @@ def test_judge_scores_from_not_open_to_submitted(
     expect(page.locator("#error")).to_contain_text("小数点")
     expect(page.locator("#confirm")).to_be_hidden()
     assert not marks_of(api, sid, iid)[0]["submitted"]
-    assert submitted_by(api, sid, 1) == []
+    assert submitted_by(server, sid, 1) == []
 
     # Two-step submit: "no" goes back with the mark kept; "yes" sends it.
     page.click('button[data-key="5"]')
@@ -139,7 +155,7 @@ def test_judge_scores_from_not_open_to_submitted(
     expect(page.locator("#done")).to_contain_text("已评分 1/5")
     screenshot(page, "judge-5-submitted")
     assert marks_of(api, sid, iid)[0]["submitted"]
-    assert len(submitted_by(api, sid, 1)) == 1
+    assert len(submitted_by(server, sid, 1)) == 1
 
     # A reload restores everything from the server (a fresh context: nothing local to help).
     page.reload()
@@ -187,7 +203,7 @@ def test_mark_typed_offline_is_queued_then_sent_once(
         page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith('.pending')).length")
         == 0
     )
-    events = submitted_by(api, sid, 2)
+    events = submitted_by(server, sid, 2)
     assert len(events) == 1
     assert events[0]["data"]["score"] == "77.5" and events[0]["data"]["request_id"] == request_id
 
@@ -198,7 +214,7 @@ def test_mark_typed_offline_is_queued_then_sent_once(
     expect(page.locator("#conn")).to_have_attribute("data-conn", "online", timeout=20_000)
     page.reload()
     expect(page.locator("#my-score")).to_have_text("77.5")
-    assert len(submitted_by(api, sid, 2)) == 1
+    assert len(submitted_by(server, sid, 2)) == 1
 
 
 def test_silent_server_turns_the_light_off_and_the_mark_is_stored_once(
@@ -230,14 +246,14 @@ def test_silent_server_turns_the_light_off_and_the_mark_is_stored_once(
         page.click("#confirm-yes")
         expect(page.locator("#status")).to_have_attribute("data-state", "pending")
         # The mark reaches the server through the half-dead socket; its ack is lost on the way back.
-        wait_until(page, lambda: len(submitted_by(api, sid, 4)) == 1)
+        wait_until(page, lambda: len(submitted_by(server, sid, 4)) == 1)
         expect(page.locator("#status")).to_have_attribute("data-state", "pending")
 
         silent["on"] = False
         expect(page.locator("#conn")).to_have_attribute("data-conn", "online", timeout=20_000)
         expect(page.locator("#status")).to_have_attribute("data-state", "submitted")
         expect(page.locator("#my-score")).to_have_text("66.0")
-        assert len(submitted_by(api, sid, 4)) == 1
+        assert len(submitted_by(server, sid, 4)) == 1
     finally:
         context.close()
 
@@ -261,7 +277,7 @@ def test_queued_mark_survives_a_reload_while_offline(
     page.reload()
     expect(page.locator("#status")).to_have_attribute("data-state", "submitted")
     expect(page.locator("#my-score")).to_have_text("91.0")  # as stored: normalised to 1 place
-    assert len(submitted_by(api, sid, 3)) == 1
+    assert len(submitted_by(server, sid, 3)) == 1
 
 
 def test_excused_reopened_and_privacy(server: ServerProcess, api: Api, phones: Any) -> None:
@@ -294,7 +310,7 @@ def test_excused_reopened_and_privacy(server: ServerProcess, api: Api, phones: A
     two.click("#confirm-yes")
     expect(two.locator("#status")).to_have_attribute("data-state", "submitted")
     expect(two.locator("#my-score")).to_have_text("68.0")
-    assert [e["data"]["score"] for e in submitted_by(api, sid, 2)] == ["63.5", "68.0"]
+    assert [e["data"]["score"] for e in submitted_by(server, sid, 2)] == ["63.5", "68.0"]
     assert contrast_failures(two) == []
     assert contrast_failures(six) == []
 
@@ -321,9 +337,97 @@ def test_wrong_link_gets_a_friendly_page_in_chinese(server: ServerProcess, brows
     assert "text/html" in response.headers["content-type"]
 
 
-def test_english_on_request(server: ServerProcess, api: Api, phones: Any) -> None:
-    sitting = api.sitting(judges=5, candidates=1)
-    page = phones(sitting["judges"][3]["url"] + "?lang=en")
+def test_the_page_follows_the_sittings_language_not_the_phones(
+    server: ServerProcess, api: Api, phones: Any
+) -> None:
+    zh = api.sitting(judges=5, candidates=1)
+    page = phones(zh["judges"][3]["url"], locale="en-US")  # an English-language phone
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#seat")).to_have_text("4 号评委")
+    expect(page.locator("#conn")).to_contain_text("在线")
+
+    en = api.sitting(judges=5, candidates=1, language="en")
+    page = phones(en["judges"][3]["url"])  # a Chinese-language phone
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#seat")).to_have_text("Judge 4")
     expect(page.locator("#conn")).to_contain_text("Online")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    api.flow(en["interviews"][0]["id"], "start")
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    key_in(page, "85.55")  # refused in the page, in English
+    expect(page.locator("#error")).to_contain_text("decimal")
+
+
+def inside(page: Any, selector: str, size: dict[str, int]) -> None:
+    """Assert ``selector`` is drawn whole inside the viewport, with nothing scrolled."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not drawn"
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= size["width"] + 0.5, (selector, box, size)
+    assert box["y"] + box["height"] <= size["height"] + 0.5, (selector, box, size)
+    assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0]
+    # The element is on top, not hidden under something else.
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    on_top = page.evaluate(
+        "([x, y, sel]) => document.elementFromPoint(x, y).closest(sel) !== null", [*centre, selector]
+    )
+    assert on_top, f"{selector} is covered"
+
+
+SMALL_PHONES = [
+    ("zh", {"width": 320, "height": 568}),
+    ("zh", {"width": 360, "height": 640}),
+    ("zh", {"width": 568, "height": 320}),
+    ("zh", {"width": 640, "height": 360}),
+    ("en", {"width": 320, "height": 568}),  # longer texts
+    ("en", {"width": 568, "height": 320}),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "size"), SMALL_PHONES, ids=[f"{lang}-{s['width']}x{s['height']}" for lang, s in SMALL_PHONES]
+)
+def test_the_whole_keypad_flow_fits_small_and_landscape_phones(
+    server: ServerProcess, api: Api, phones: Any, language: str, size: dict[str, int]
+) -> None:
+    sitting = api.sitting(judges=5, candidates=1, language=language)
+    sid, iid = sitting["id"], sitting["interviews"][0]["id"]
+    api.flow(iid, "start")
+    page = phones(sitting["judges"][0]["url"], viewport=size)
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    name = f"judge-fit-{language}-{size['width']}x{size['height']}"
+
+    # Nothing to scroll: the page is no taller than the screen.
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= size["height"]
+    for selector in ("#candidate", "#score-input", 'button[data-key="1"]', 'button[data-key="back"]', "#submit-btn"):
+        inside(page, selector, size)
+    # Big digits stay big: the judges are often 60.
+    key = page.locator('button[data-key="5"]')
+    key_box = key.bounding_box()
+    assert key_box is not None and key_box["height"] >= 44 and key_box["width"] >= 44, key_box
+    assert key.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 28
+    assert page.locator("#score-input").evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 36
+
+    # With a refusal on screen the submit button is still there.
+    key_in(page, "105")
+    expect(page.locator("#error")).to_be_visible()
+    inside(page, "#submit-btn", size)
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= size["height"]
+    screenshot(page, f"{name}-1-error")
+    for _ in range(3):
+        page.click('button[data-key="back"]')
+
+    key_in(page, "88.5")
+    inside(page, "#submit-btn", size)
+    screenshot(page, f"{name}-2-entry")
+    page.click("#submit-btn")
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm")).to_contain_text("88.5")
+    for selector in ("#confirm-text", "#confirm-yes", "#confirm-no"):
+        inside(page, selector, size)
+    screenshot(page, f"{name}-3-confirm")
+    assert contrast_failures(page) == []
+    page.click("#confirm-yes")
+    expect(page.locator("#my-score")).to_have_text("88.5")
+    inside(page, "#done", size)
+    screenshot(page, f"{name}-4-submitted")
+    assert marks_of(api, sid, iid)[0]["submitted"]

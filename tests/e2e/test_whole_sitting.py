@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_display_page import SPEECH_STUB, sign_by_dragging, spoken, tap
+from tests.e2e.test_display_page import SPEECH_STUB, sign_by_dragging, spoken, tap, turn_sound_on
 from tests.e2e.test_judge_page import key_in
 from tests.support import PASSWORD, Api, ServerProcess
 
@@ -19,11 +19,13 @@ PHONE = {"width": 360, "height": 640}
 TV = {"width": 1920, "height": 1080}
 MARKS = ["86.5", "79.5", "91.5", "83.5", "88.5"]  # drop 91.5 (seat 3) and 79.5 (seat 2)
 RESULT = "86.17"  # (86.5 + 83.5 + 88.5) / 3 = 86.1666...
+MARKS_2 = ["70.0", "75.5", "80.0", "90.0", "100.0"]  # drop 100 (seat 5) and 70.0 (seat 1)
+RESULT_2 = "81.83"  # (75.5 + 80 + 90) / 3 = 81.8333...
 
 
 def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, api: Api) -> None:
     sitting = api.sitting(judges=5, candidates=2, title="全流程场次")
-    sid, iid = sitting["id"], sitting["interviews"][0]["id"]
+    sid, iid_2 = sitting["id"], sitting["interviews"][1]["id"]
     contexts = []
 
     def context(viewport: dict[str, int], **kw: Any) -> Any:
@@ -47,6 +49,7 @@ def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, a
         display = display_ctx.new_page()
         display.goto(sitting["display"]["url"])
         expect(display.locator("#display")).to_have_attribute("data-mode", "idle")
+        turn_sound_on(display)  # the one tap that lets the display speak
 
         # Five phones.
         phones = []
@@ -110,16 +113,30 @@ def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, a
             assert not [m for m in MARKS if m != mine and m in text]
         screenshot(phones[4], "sitting-judge5-submitted")
 
-        # Scored: the console shows the result; the display shows nothing of it yet.
-        expect(current.locator(".badge")).to_have_text("已评分")
-        expect(console.locator("#result")).to_have_text(RESULT)
+        # Scored: the result is kept; the display shows nothing of it yet. The candidate waits
+        # outside, and the console leads on to the next interview (the plan's rhythm).
+        assert api.get_session(sid)["interviews"][0]["result"] == RESULT
         assert RESULT not in display.content()
+        expect(display.locator("#display")).to_have_attribute("data-mode", "idle")
         screenshot(console, "sitting-console-scored")
 
-        # The candidate is back: the secretary announces.
+        current.get_by_role("button", name="开始面试").click()
+        expect(display.locator("#current")).to_contain_text("2 号 面试中")
+        for seat, phone in enumerate(phones):
+            expect(phone.locator("#candidate")).to_contain_text("2 号考生")
+            key_in(phone, MARKS_2[seat])
+            phone.click("#submit-btn")
+            phone.click("#confirm-yes")
+            expect(phone.locator("#my-score")).to_have_text(MARKS_2[seat])
+        assert api.get_session(sid)["interviews"][1]["result"] == RESULT_2
+        assert RESULT_2 not in display.content()
+
+        # Candidate 2's interview has ended: candidate 1 is back and the secretary announces.
         current.get_by_role("button", name="宣布成绩").click()
         expect(display.locator("#display")).to_have_attribute("data-mode", "announcement")
+        expect(display.locator("#announce-title")).to_contain_text("1 号考生")
         expect(display.locator("#result")).to_contain_text(RESULT)
+        assert RESULT_2 not in display.content()
         expect(display.locator('.mark[data-seat="3"]')).to_have_class(re.compile(r"\bdropped-high\b"))
         expect(display.locator('.mark[data-seat="2"]')).to_have_class(re.compile(r"\bdropped-low\b"))
         for seat in (2, 3):
@@ -129,10 +146,13 @@ def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, a
             assert "line-through" in line
         expect(display.locator("#replay-btn")).to_be_visible()
         display.wait_for_function("() => window.__spoken.length > 0")
-        assert spoken(display)[0]["text"] == (
-            f"1 号考生，去掉一个最高分 91.5 分，去掉一个最低分 79.5 分，最终面试得分 {RESULT} 分"
-        )
+        assert spoken(display)[0] == {
+            "text": f"岗位A1岗位1号考生，去掉一个最高分91.5分，去掉一个最低分79.5分，最终面试得分{RESULT}分",
+            "lang": "zh-CN",
+        }
         screenshot(display, "sitting-display-announcement")
+        # Candidate 2 cannot take the screen before candidate 1 has signed.
+        api.flow(iid_2, "announce", expect=409)
 
         # The candidate signs: a tap is refused, a real signature is taken.
         tap(display)
@@ -141,7 +161,7 @@ def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, a
         display.click("#sign-clear")
         sign_by_dragging(display)
         display.click("#sign-submit")
-        expect(display.locator("#signed")).to_contain_text("已确认")
+        expect(display.locator("#signed")).to_contain_text("已签字确认")
         screenshot(display, "sitting-display-signed")
 
         # The console shows the interview confirmed, and the record agrees.
@@ -151,7 +171,17 @@ def test_a_whole_sitting_in_real_browsers(browser: Any, server: ServerProcess, a
         assert row["state"] == "confirmed" and row["result"] == RESULT
         assert [m["score"] for m in row["marks"]] == MARKS
         audit = [json.loads(line) for line in api.call("GET", f"/api/sessions/{sid}/audit.jsonl", 200).text.splitlines()]
-        assert sum(1 for e in audit if e["kind"] == "mark.submitted") == 5  # the offline one once
+        assert sum(1 for e in audit if e["kind"] == "mark.submitted") == 10  # the offline one once
+
+        # The last candidate is announced, does not come back, and the secretary notes it.
+        api.flow(iid_2, "announce")
+        expect(display.locator("#announce-title")).to_contain_text("2 号考生")
+        display.wait_for_function("() => window.__spoken.length > 1")
+        assert spoken(display)[1]["text"].startswith("岗位A1岗位2号考生，")
+        api.flow(iid_2, "dispute", note="考生未返回签字")
+        expect(display.locator("#disputed")).to_have_text("已记录：考生未签字确认")
+        expect(display.locator("#sign-canvas")).to_be_hidden()
+        screenshot(display, "sitting-display-disputed")
         assert errors == []
     finally:
         for ctx in contexts:
