@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 from websockets.sync.client import ClientConnection, connect
 
 PASSWORD = "test-secretary-pw"
@@ -31,6 +32,38 @@ def database_url(data_dir: Path) -> str:
     return os.environ.get("KIOSK_TEST_DATABASE_URL") or f"sqlite:///{data_dir}/kiosk.db"
 
 
+#: Each test server's database, by its base URL: tests read the audit chain straight from it.
+DATABASES: dict[str, str] = {}
+
+
+def audit_lines_from_database(url: str, sid: int) -> list[str]:
+    """The sitting's chain as ``audit.jsonl`` lines, read from the database itself.
+
+    Tests look at the chain while an interview is still being scored, when the secretary's
+    ``audit.jsonl`` export is refused (it would show marks before the interview is scored).
+    """
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text(
+                    "SELECT seq, at, actor, kind, data, prev, hash FROM audit_event"
+                    " WHERE session_id = :sid ORDER BY seq"
+                ),
+                {"sid": sid},
+            ).all()
+    finally:
+        engine.dispose()
+    return [
+        json.dumps(
+            {"seq": seq, "at": at, "actor": actor, "kind": kind, "data": json.loads(data),
+             "prev": prev, "hash": hash_},
+            ensure_ascii=False,
+        )
+        for seq, at, actor, kind, data, prev, hash_ in rows
+    ]
+
+
 class ServerProcess:
     """``kiosk serve`` in a subprocess on a free port; can be killed and started again."""
 
@@ -45,6 +78,7 @@ class ServerProcess:
             "KIOSK_SECRETARY_PASSWORD": PASSWORD,
             **(env or {}),
         }
+        DATABASES[self.url] = self.env["KIOSK_DATABASE_URL"]
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
 
@@ -91,6 +125,7 @@ class Api:
 
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.database_url = DATABASES.get(base_url)
         token = self.http.post("/api/login", json={"password": PASSWORD}).json()["token"]
         self.http.headers["Authorization"] = f"Bearer {token}"
 
@@ -119,6 +154,11 @@ class Api:
 
     def get_session(self, sid: int) -> dict[str, Any]:
         return self.call("GET", f"/api/sessions/{sid}", 200).json()
+
+    def audit_lines(self, sid: int) -> list[str]:
+        """The sitting's chain, from its database (the export is refused while scoring)."""
+        assert self.database_url, "this client's server is not a ServerProcess of the tests"
+        return audit_lines_from_database(self.database_url, sid)
 
     def sitting(self, judges: int = 5, candidates: int = 1, **fields: Any) -> dict[str, Any]:
         """A sitting with one post and ``candidates`` interviews, ready to start."""

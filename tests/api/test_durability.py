@@ -69,7 +69,7 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_mark(fresh_server: ServerP
     for sid, seat, score in acks:
         marks_after = api.get_session(sid)["interviews"][0]["marks"]
         assert marks_after[seat - 1]["submitted"], (sid, seat, score)
-    audit_ok = [verify_lines(api.call("GET", f"/api/sessions/{s['id']}/audit.jsonl", 200).text.splitlines()).ok
+    audit_ok = [verify_lines(api.audit_lines(s["id"])).ok
                 for s in sittings]
     assert all(audit_ok)
     # The scores themselves: once an interview is scored they are visible and must be as acked.

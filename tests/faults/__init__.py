@@ -138,9 +138,8 @@ def judge_path(token: str) -> str:
 
 
 def audit_events(api: Api, sid: int) -> list[dict[str, Any]]:
-    """The sitting's audit chain, checked link by link."""
-    text = api.call("GET", f"/api/sessions/{sid}/audit.jsonl", 200).text
-    lines = text.splitlines()
+    """The sitting's audit chain, read from the database and checked link by link."""
+    lines = api.audit_lines(sid)
     verdict = verify_lines(lines)
     assert verdict.ok, (verdict.bad_line, verdict.reason)
     return [json.loads(line) for line in lines if line.strip()]

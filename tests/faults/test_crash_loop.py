@@ -115,6 +115,7 @@ def secretary(server: ServerProcess, token: str) -> Api:
     api.http = httpx.Client(
         base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
     )
+    api.database_url = server.env["KIOSK_DATABASE_URL"]
     return api
 
 
@@ -139,7 +140,8 @@ def drive_room(
             ledger.ack((sid, seat, rid), answer, iid, score)
         while finish:
             session = api.get_session(sid)
-            current = next((i for i in session["interviews"] if i["state"] != "announced"), None)
+            done = ("disputed", "confirmed")
+            current = next((i for i in session["interviews"] if i["state"] not in done), None)
             if current is None:
                 return
             iid = current["id"]
@@ -147,6 +149,9 @@ def drive_room(
                 api.flow(iid, "start")
             elif current["state"] == "scored":
                 api.flow(iid, "announce")
+            elif current["state"] == "announced":
+                # The one on screen must sign or have a note before the next is announced.
+                api.flow(iid, "dispute", note="考生未返回")
             else:
                 assert current["state"] == "interviewing", current
                 owed = [m["seat"] for m in current["marks"] if not m["submitted"]]
@@ -275,10 +280,7 @@ def test_sigkill_loop_loses_and_changes_no_acknowledged_mark(
         for room in sittings:
             events = audit_events(api, room["id"])
             path = tmp_path / f"audit-{room['id']}.jsonl"
-            path.write_text(
-                api.call("GET", f"/api/sessions/{room['id']}/audit.jsonl", 200).text,
-                encoding="utf-8",
-            )
+            path.write_text("".join(line + "\n" for line in api.audit_lines(room["id"])), encoding="utf-8")
             if room is sittings[0]:  # the command too, once (it is the same verify_lines)
                 cli = subprocess.run(
                     [sys.executable, "-m", "server.cli", "verify", str(path)],

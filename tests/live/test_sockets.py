@@ -104,13 +104,13 @@ def test_same_request_id_gets_the_same_ack_and_changes_nothing(server: ServerPro
     with judge(server, s["judges"][0]["token"]) as ws:
         ws.recv()
         first = ws.submit(iid, "88.5", "same")
-        audit_before = api.call("GET", f"/api/sessions/{s['id']}/audit.jsonl").text
+        audit_before = api.audit_lines(s["id"])
         again = ws.submit(iid, "12", "same")
     with judge(server, s["judges"][0]["token"]) as ws:
         ws.recv()
         third = ws.submit(iid, "88.5", "same")
     assert first == again == third == {"type": "ack", "request_id": "same", "interview_id": iid, "score": "88.5"}
-    assert api.call("GET", f"/api/sessions/{s['id']}/audit.jsonl").text == audit_before
+    assert api.audit_lines(s["id"]) == audit_before
 
 
 def test_several_tabs_on_one_seat_see_the_same_state(server: ServerProcess, api: Api) -> None:
