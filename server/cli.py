@@ -9,14 +9,20 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="interview-kiosk: live scoring for competitive interviews.", no_args_is_help=True)
+app = typer.Typer(
+    help="interview-kiosk: live scoring for competitive interviews.", no_args_is_help=True
+)
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for the hall Wi-Fi).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for the hall Wi-Fi).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[bool, typer.Option(help="Create a ready demo sitting and print its links.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Create a ready demo sitting and print its links.")
+    ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the scoring service."""
@@ -85,18 +91,27 @@ def verify(
     file: Annotated[Path, typer.Argument(help="An audit.jsonl file exported from the kiosk.")],
     head: Annotated[
         str | None,
-        typer.Option("--head", help="The head hash printed on the paper record: the chain must end exactly there."),
+        typer.Option(
+            "--head",
+            help="The head hash printed on the paper record: the chain must end exactly there.",
+        ),
     ] = None,
     recompute: Annotated[
         bool,
-        typer.Option("--recompute", help="Recompute every interview's result from its marks (复核) and name each that disagrees."),
+        typer.Option(
+            "--recompute",
+            help="Recompute every interview's result from its marks (复核) and name each that disagrees.",
+        ),
     ] = False,
 ) -> None:
     """Check an audit log's hash chain; exit 1 naming the first bad line (2: unreadable file)."""
     from server.store.audit import HEAD_PATTERN, parse_event, split_lines, verify_lines
 
     if head is not None and not HEAD_PATTERN.fullmatch(head.strip().lower()):
-        typer.echo(f"--head 须为 64 位十六进制哈希 / --head must be a 64-digit hex SHA-256: {head!r}", err=True)
+        typer.echo(
+            f"--head 须为 64 位十六进制哈希 / --head must be a 64-digit hex SHA-256: {head!r}",
+            err=True,
+        )
         raise typer.Exit(2)
     try:
         text = file.read_text(encoding="utf-8")
@@ -114,7 +129,9 @@ def verify(
         return
     from server.store.recompute import recompute as replay
 
-    events = [(number, parse_event(raw)) for number, raw in enumerate(lines, start=1) if raw.strip()]
+    events = [
+        (number, parse_event(raw)) for number, raw in enumerate(lines, start=1) if raw.strip()
+    ]
     scored = sum(1 for _, event in events if event["kind"] == "interview.scored")
     disagreements = replay(events)
     for finding in disagreements:
@@ -128,7 +145,10 @@ def verify(
 
 @app.command()
 def backup(
-    dest: Annotated[Path, typer.Argument(help="The copy to write: a new file, or a folder to put a dated copy in.")],
+    dest: Annotated[
+        Path,
+        typer.Argument(help="The copy to write: a new file, or a folder to put a dated copy in."),
+    ],
 ) -> None:
     """Copy the SQLite database to one consistent file, even while a server is live."""
     import sqlite3
@@ -172,9 +192,16 @@ class ExportFormat(StrEnum):
 @app.command()
 def export(
     session: Annotated[int, typer.Argument(help="The sitting's id.")],
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write.")] = ExportFormat.pdf,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="What to write.")
+    ] = ExportFormat.pdf,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: 面试成绩-TITLE-DATE.FORMAT; '-' for stdout).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: 面试成绩-TITLE-DATE.FORMAT; '-' for stdout).",
+        ),
     ] = None,
 ) -> None:
     """Write a sitting's record (CSV, XLSX, PDF score sheet or the audit log) from the database."""
@@ -183,7 +210,7 @@ def export(
     from server.config import get_settings
     from server.errors import KioskError
     from server.exports import csv_export, pdf_export, xlsx_export
-    from server.exports.record import ensure_not_scoring, export_filename, read_record
+    from server.exports.record import ensure_not_scoring, export_filename, read_record, read_view
     from server.store import repository as repo
     from server.store.engine import Database, is_sqlite
 
@@ -200,7 +227,7 @@ def export(
         if format is ExportFormat.jsonl:
 
             def audit(s: Any) -> tuple[Any, list[str]]:
-                snapshot = repo.load_snapshot(s, session)
+                snapshot = read_view(s, session)
                 ensure_not_scoring(snapshot)  # the log holds every mark as it comes in
                 return snapshot, repo.audit_lines(s, session)
 
@@ -208,7 +235,7 @@ def export(
             body = "".join(line + "\n" for line in lines).encode("utf-8")
             default_name = export_filename(sitting, "jsonl", "审计日志")
         elif format is ExportFormat.csv:
-            sitting = db.read_sync(lambda s: repo.load_snapshot(s, session))
+            sitting = db.read_sync(lambda s: read_view(s, session))
             body = csv_export.render(sitting)
             default_name = export_filename(sitting, "csv")
         else:
@@ -221,7 +248,9 @@ def export(
         typer.echo(f"{exc.message} / {exc.message_en}", err=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
-        typer.echo(f"无法读取数据库 / cannot read the database: {exc.__class__.__name__}: {exc}", err=True)
+        typer.echo(
+            f"无法读取数据库 / cannot read the database: {exc.__class__.__name__}: {exc}", err=True
+        )
         raise typer.Exit(1) from None
     finally:
         db.close()
@@ -243,4 +272,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     #: Test and ops knob: SQLite ``PRAGMA max_page_count`` on every connection, to make
     #: "database or disk is full" happen on purpose. Unset in production.
     sqlite_max_pages: int | None = None
+    #: The holiday schedules the office adds before ``chinesecalendar`` knows a year (JSON, see
+    #: server/campaign/calendar.py); unset: the packaged file.
+    holidays_file: Path | None = None
+    #: Tests only: the Beijing date the campaign's windows take as today (unset: the real date).
+    today: date | None = None
 
     @field_validator("secretary_password", mode="before")
     @classmethod

@@ -16,7 +16,9 @@ one into ``{"detail": message}`` with its ``status_code``; the socket layer turn
     │   └── InUse                    removing or recoding a post that interviews still name
     ├── Unprocessable (422)
     │   ├── InvalidScore             code "invalid_score"
-    │   └── TrivialSignature         a blank or scribbled signature
+    │   ├── TrivialSignature         a blank or scribbled signature
+    │   ├── InvalidCriteria          a sitting's score sheet (评分要素) that cannot be used
+    │   └── InvalidParts             code "invalid_parts": a judge's elements that do not fit it
     └── SocketError                  socket-only errors, each with its contract code:
         ├── NotOpen                  code "not_open"
         ├── AlreadySubmitted         code "already_submitted"
@@ -149,3 +151,79 @@ class StorageFull(KioskError):
 
     status_code = 507
     code = "storage_full"
+
+
+# --- score sheets by element (评分要素) ----------------------------------------------------------
+
+
+class InvalidCriteria(Unprocessable):
+    """A sitting's criteria that cannot make a score sheet (count, codes, names, maxima)."""
+
+    code = "invalid_criteria"
+
+
+class InvalidParts(Unprocessable):
+    """A judge's elements that do not fit the sitting's sheet; over the socket, "invalid_parts"."""
+
+    code = "invalid_parts"
+
+
+# --- the campaign (DESIGN section 5) -----------------------------------------------------------
+#
+#   Conflict (409)
+#   ├── WindowClosed             outside a batch's application or change window (Beijing dates)
+#   ├── NotOffered               the post is not offered in the batch, or has no openings left
+#   ├── TooManyApplications      a third live application in one batch
+#   ├── AlreadyAppointed         the applicant holds an appointment (an earlier batch, or this one)
+#   ├── NotShortlisted           an outcome for an application off the shortlist
+#   ├── InspectionFirst          appointing without an inspection passed
+#   ├── NoOpeningsLeft           appointing beyond the post's openings left
+#   └── HasInterview             changing or withdrawing an application that has an interview
+#   Unprocessable (422)
+#   ├── InvalidIdNumber          check digit, birth date or sex of a resident ID
+#   ├── ReasonRequired           approving an ineligible application without a reason
+#   └── ScheduleMissing          no holiday schedule published for a year a period needs
+
+
+class WindowClosed(Conflict):
+    code = "window_closed"
+
+
+class NotOffered(Conflict):
+    code = "not_offered"
+
+
+class TooManyApplications(Conflict):
+    code = "too_many_applications"
+
+
+class AlreadyAppointed(Conflict):
+    code = "already_appointed"
+
+
+class NotShortlisted(Conflict):
+    code = "not_shortlisted"
+
+
+class InspectionFirst(Conflict):
+    code = "inspection_first"
+
+
+class NoOpeningsLeft(Conflict):
+    code = "no_openings_left"
+
+
+class HasInterview(Conflict):
+    code = "has_interview"
+
+
+class InvalidIdNumber(Unprocessable):
+    code = "invalid_id_number"
+
+
+class ReasonRequired(Unprocessable):
+    code = "reason_required"
+
+
+class ScheduleMissing(Unprocessable):
+    code = "schedule_missing"

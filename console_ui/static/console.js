@@ -247,6 +247,14 @@ async function openSession(sid) {
   loadRanking();
 }
 
+async function reload(sid) {
+  const session = await api("GET", `/api/sessions/${sid}`);
+  if (state.sid !== sid) return;
+  state.session = session;
+  render();
+  scheduleRanking();
+}
+
 function connect() {
   const sid = state.sid;
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -263,6 +271,22 @@ function connect() {
         render();
         scheduleRanking();
         break;
+      case "interviews": {
+        // After the first "session" frame, a change to interviews only carries those interviews.
+        const list = interviews();
+        const missing = frame.interviews.some((i) => !list.some((x) => x.id === i.id));
+        if (!state.session || state.session.id !== sid || missing) {
+          reload(sid);  // out of step (a roster change we did not see): fetch the whole sitting
+          break;
+        }
+        for (const changed of frame.interviews) list[list.findIndex((x) => x.id === changed.id)] = changed;
+        state.session.version = frame.version;
+        state.seats = frame.seats;
+        state.seatsAt = Date.now();
+        render();
+        scheduleRanking();
+        break;
+      }
       case "seats":
         state.seats = frame.seats;
         state.seatsAt = Date.now();
@@ -313,7 +337,9 @@ function render() {
 
 function renderMeta() {
   const s = state.session;
-  $("#session-meta").textContent = `${s.title}${s.batch ? " · " + s.batch : ""} · ${T("评委")} ${s.judge_count}`;
+  const sheet = s.criteria && s.criteria.length
+    ? ` · ${T("按要素")} ${s.criteria.length} · ${T(s.trim === "per_criterion" ? "分项去分" : "合计去分")}` : "";
+  $("#session-meta").textContent = `${s.title}${s.batch ? " · " + s.batch : ""} · ${T("评委")} ${s.judge_count}${sheet}`;
 }
 
 function badge(stateName) {
@@ -409,7 +435,8 @@ function renderCurrent() {
     else status = h("span", { class: "sub todo" }, T("未提交"));
     const score = m.score !== null
       ? h("div", { class: "score" + (m.dropped ? " dropped" : "") }, h("span", { class: "value" }, m.score),
-        m.dropped ? h("small", {}, T(m.dropped === "high" ? "去掉最高分" : "去掉最低分")) : null)
+        m.dropped ? h("small", {}, T(m.dropped === "high" ? "去掉最高分" : "去掉最低分")) : null,
+        partsLine(m.parts))
       : null;
     return h("li", {
       class: `seat conn-${conn.key}` + (outliers.has(m.seat) ? " outlier" : "") + (m.submitted ? " submitted" : ""),
@@ -839,6 +866,227 @@ async function loadRanking() {
           h("td", { class: "num strong" }, r.total), h("td", { class: "num" }, r.interview),
           h("td", {}, r.shortlisted ? "✓ " + T("入围") + (r.tie_at_cutoff ? `（${T("并列")}）` : "") : (r.eligible ? "" : T("不足 60 分")))))))));
   target.replaceChildren(...(blocks.length ? blocks : [h("p", { class: "muted" }, T("还没有岗位。"))]));
+  scheduleJudges(); // the calibration changes whenever the ranking does: after each scored interview
+}
+
+/* ---- score sheets by element (评分要素) ------------------------------------------------------ */
+
+/** A seat's parts under its total, in the sitting's order: "综合分析能力 18 · 言语表达能力 16.5 …". */
+function partsLine(parts) {
+  const criteria = (state.session && state.session.criteria) || [];
+  if (!parts || !criteria.length) return null;
+  return h("small", { class: "parts" }, criteria.map((c) => `${c.name} ${parts[c.code] ?? "—"}`).join(" · "));
+}
+
+// Sums of maxima in whole hundredths: a maximum has at most 2 decimals, and no float adds them.
+function hundredths(text) {
+  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(String(text).trim());
+  return m ? Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0")) : null;
+}
+
+const sheetTemplates = { list: [], loaded: false };
+
+async function loadSheetTemplates() {
+  if (sheetTemplates.loaded) return;
+  try {
+    const data = await api("GET", `/api/sheet-templates?lang=${CONFIG.lang}`);
+    sheetTemplates.list = data.templates || [];
+    sheetTemplates.loaded = true;
+  } catch (err) {
+    return; // no templates offered: a custom sheet still works
+  }
+  const select = $("#sheet-template");
+  const custom = select.querySelector('option[value="custom"]');
+  for (const t of sheetTemplates.list) select.insertBefore(h("option", { value: t.key }, t.title), custom);
+}
+
+function criterionRow(c, index) {
+  return h("tr", {},
+    h("td", {}, h("input", { name: "c_code", value: c.code || "", maxlength: "20", size: "9", required: true, "aria-label": `${T("代码")} ${index + 1}` })),
+    h("td", {}, h("input", { name: "c_name", value: c.name || "", maxlength: "50", required: true, "aria-label": T("第 {n} 个要素", { n: index + 1 }) })),
+    h("td", {}, h("input", { name: "c_max", value: c.max || "", inputmode: "decimal", size: "5", required: true, "aria-label": `${T("满分")} ${index + 1}`, oninput: criteriaSum })),
+    h("td", {}, h("button", { type: "button", class: "small danger", "aria-label": T("删除此要素"), onclick: (event) => {
+      event.currentTarget.closest("tr").remove();
+      criteriaSum();
+    } }, "×")));
+}
+
+function setCriteria(list) {
+  $("#criteria-rows").replaceChildren(...list.map(criterionRow));
+  criteriaSum();
+}
+
+function readCriteria() {
+  return [...$("#criteria-rows").querySelectorAll("tr")].map((row) => ({
+    code: row.querySelector('[name="c_code"]').value.trim(),
+    name: row.querySelector('[name="c_name"]').value.trim(),
+    max: row.querySelector('[name="c_max"]').value.trim(),
+  }));
+}
+
+function criteriaSum() {
+  const values = readCriteria().map((c) => hundredths(c.max));
+  const out = $("#criteria-sum");
+  if (values.some((v) => v === null)) { out.textContent = ""; return; }
+  const sum = values.reduce((a, b) => a + b, 0);
+  const text = `${Math.floor(sum / 100)}${sum % 100 ? "." + String(sum % 100).padStart(2, "0").replace(/0$/, "") : ""}`;
+  out.textContent = sum === 10000 ? "✓ " + T("各要素满分合计 100 分") : T("各要素满分合计 {sum} 分（须为 100 分）", { sum: text });
+  out.className = "small " + (sum === 10000 ? "ok" : "error");
+}
+
+function setupSheetEditor() {
+  const select = $("#sheet-template");
+  select.addEventListener("change", () => {
+    const key = select.value;
+    $("#criteria-editor").hidden = !key;
+    const template = sheetTemplates.list.find((t) => t.key === key);
+    if (template) setCriteria(template.criteria);
+    else if (key === "custom" && !$("#criteria-rows").children.length) setCriteria([{}, {}]);
+  });
+  $("#add-criterion").addEventListener("click", () => {
+    const rows = $("#criteria-rows");
+    rows.append(criterionRow({}, rows.children.length));
+    rows.lastElementChild.querySelector("input").focus();
+  });
+}
+
+function resetSheetEditor() {
+  $("#sheet-template").value = "";
+  $("#criteria-editor").hidden = true;
+  $("#criteria-rows").replaceChildren();
+  $("#criteria-sum").textContent = "";
+  loadSheetTemplates();
+}
+
+/** The sheet part of a new sitting's body: nothing for one number, else criteria and trim. */
+function sheetBody(form) {
+  if (!form.sheet_template.value) return {};
+  return { criteria: readCriteria(), trim: form.trim.value };
+}
+
+/* ---- calibration: how each judge scores against the panel ---------------------------------- */
+
+let judgesTimer = null;
+function scheduleJudges() {
+  clearTimeout(judgesTimer);
+  judgesTimer = setTimeout(loadJudges, 400);
+}
+
+async function loadJudges() {
+  const sid = state.sid;
+  const panel = $("#judges-panel");
+  let data;
+  try {
+    data = await api("GET", `/api/sessions/${sid}/judges`);
+  } catch (err) {
+    if (sid === state.sid && err.status === 404) panel.hidden = true;
+    return;
+  }
+  if (sid !== state.sid) return;
+  panel.hidden = false;
+  renderJudges(data);
+}
+
+function renderJudges(data) {
+  const seats = data.seats || [];
+  const any = seats.some((s) => s.marks > 0);
+  const perPart = seats.some((s) => s.parts_dropped_high || s.parts_dropped_low);
+  const head = ["席位", "评分次数", "被去最高分", "被去最低分", "平均偏差"].concat(perPart ? ["要素被去最高", "要素被去最低"] : []);
+  $("#judges").replaceChildren(any
+    ? h("table", { class: "judges" },
+      h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { scope: "col" }, T(c))))),
+      h("tbody", {}, ...seats.map((s) => h("tr", { dataset: { seat: s.seat } },
+        h("td", {}, h("span", { class: "swatch", style: `background:${seatColour(s.seat)}` }), T("第 {seat} 席", { seat: s.seat })),
+        h("td", { class: "num" }, s.marks),
+        h("td", { class: "num" + (s.dropped_high && s.dropped_high * 2 >= s.marks && s.marks >= 2 ? " flag" : "") }, s.dropped_high),
+        h("td", { class: "num" + (s.dropped_low && s.dropped_low * 2 >= s.marks && s.marks >= 2 ? " flag" : "") }, s.dropped_low),
+        h("td", { class: "num strong" }, s.mean_deviation === null ? "—" : signed(s.mean_deviation)),
+        perPart ? h("td", { class: "num" }, s.parts_dropped_high) : null,
+        perPart ? h("td", { class: "num" }, s.parts_dropped_low) : null))))
+    : h("p", { class: "muted" }, T("还没有已评分的考生。")));
+  $("#judges-chart").replaceChildren(any ? deviationChart(seats) : "");
+  const batch = data.batch;
+  $("#rooms").replaceChildren(batch && batch.rooms && batch.rooms.length > 1
+    ? h("div", {},
+      h("h3", {}, `${T("本批次各考场")} · ${batch.name}`),
+      h("table", { class: "judges" },
+        h("thead", {}, h("tr", {}, ...["考场", "考生数", "平均得分", "与批次平均之差"].map((c) => h("th", { scope: "col" }, T(c))))),
+        h("tbody", {},
+          ...batch.rooms.map((r) => h("tr", { class: r.session_id === state.sid ? "focused" : "" },
+            h("td", {}, r.title), h("td", { class: "num" }, r.interviews),
+            h("td", { class: "num" }, r.mean ?? "—"), h("td", { class: "num strong" }, r.difference === null ? "—" : signed(r.difference)))),
+          h("tr", { class: "total" }, h("td", {}, T("批次平均")), h("td", { class: "num" }, batch.interviews),
+            h("td", { class: "num strong" }, batch.mean ?? "—"), h("td", {}, "")))))
+    : "");
+}
+
+function signed(text) {
+  return /^-/.test(text) || /^0(\.0*)?$/.test(text) ? text : "+" + text;
+}
+
+const SEAT_COLOURS = ["#1d5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d",
+  "#4d7c0f", "#1e3a8a", "#9a3412", "#065f46", "#6b21a8", "#991b1b", "#155e75"];
+function seatColour(seat) { return SEAT_COLOURS[(seat - 1) % SEAT_COLOURS.length]; }
+
+/**
+ * Each seat's deviation per scored interview, in the day's order, as an inline SVG: one line per
+ * seat, zero in the middle. Pixels only: the figures themselves are the server's exact strings.
+ */
+function deviationChart(seats) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = (tag, attrs, ...kids) => {
+    const el = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+    for (const kid of kids) if (kid) el.append(kid);
+    return el;
+  };
+  const order = [];
+  const label = {};
+  for (const s of seats) for (const d of s.deviations || []) {
+    if (!(d.interview_id in label)) { order.push(d.interview_id); label[d.interview_id] = d; }
+  }
+  const rank = Object.fromEntries(interviews().map((i, n) => [i.id, [i.started_at || "", n]]));
+  order.sort((a, b) => {
+    const [sa, na] = rank[a] || ["", 0];
+    const [sb, nb] = rank[b] || ["", 0];
+    return sa.localeCompare(sb) || na - nb;
+  });
+  const values = seats.flatMap((s) => (s.deviations || []).map((d) => Math.abs(Number(d.deviation))));
+  const top = Math.max(1, Math.ceil(Math.max(0, ...values)));
+  const W = 560, H = 220, left = 40, right = 10, upper = 12, lower = 28;
+  const x = (n) => left + (order.length < 2 ? (W - left - right) / 2 : (n * (W - left - right)) / (order.length - 1));
+  const y = (v) => upper + ((top - v) * (H - upper - lower)) / (2 * top);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", class: "deviation-chart",
+    "aria-label": T("每位考生的偏差（评委打分 − 面试得分）") });
+  chart.append(svg("title", {}, document.createTextNode(T("每位考生的偏差（评委打分 − 面试得分）"))));
+  for (const v of [top, top / 2, 0, -top / 2, -top]) {
+    chart.append(svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), stroke: v === 0 ? "#5f6b7a" : "#d5dbe3", "stroke-width": v === 0 ? 1.5 : 1 }));
+    const tick = svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#5f6b7a" });
+    tick.textContent = (v > 0 ? "+" : "") + (Number.isInteger(v) ? v : v.toFixed(1));
+    chart.append(tick);
+  }
+  order.forEach((iid, n) => {
+    const tick = svg("text", { x: x(n), y: H - 10, "text-anchor": "middle", "font-size": 11, fill: "#5f6b7a" });
+    tick.textContent = String(label[iid].draw_no);
+    chart.append(tick);
+  });
+  for (const s of seats) {
+    const points = (s.deviations || []).map((d) => [x(order.indexOf(d.interview_id)), y(Number(d.deviation)), d]);
+    if (!points.length) continue;
+    const colour = seatColour(s.seat);
+    const group = svg("g", { "data-seat": s.seat });
+    if (points.length > 1) {
+      group.append(svg("polyline", { points: points.map(([px, py]) => `${px},${py}`).join(" "), fill: "none", stroke: colour, "stroke-width": 2 }));
+    }
+    for (const [px, py, d] of points) {
+      const dot = svg("circle", { cx: px, cy: py, r: 3.5, fill: colour });
+      dot.append(svg("title", {}, document.createTextNode(
+        `${T("第 {seat} 席", { seat: s.seat })} · ${T("{n} 号考生", { n: d.draw_no })}: ${d.mark} − ${d.result} = ${signed(d.deviation)}`)));
+      group.append(dot);
+    }
+    chart.append(group);
+  }
+  return chart;
 }
 
 /* ---- forms ------------------------------------------------------------------------------- */
@@ -849,9 +1097,12 @@ function setupConsole() {
   for (const id of ["#new-session", "#new-session-empty"]) {
     $(id).addEventListener("click", (event) => {
       $("#session-form").reset();
+      resetSheetEditor();
       openDialog(sessionDialog, event.currentTarget);
     });
   }
+  setupSheetEditor();
+  $("#judges-refresh").addEventListener("click", loadJudges);
   const sessionForm = $("#session-form");
   sessionForm.judge_count.addEventListener("input", () => {
     const n = Number(sessionForm.judge_count.value);
@@ -865,6 +1116,7 @@ function setupConsole() {
       min_scores: Number(form.min_scores.value),
       score_decimals: Number(form.score_decimals.value),
       result_decimals: Number(form.result_decimals.value),
+      ...sheetBody(form),
     });
     sessionDialog._opener = null;
     await loadSessions(created.id);

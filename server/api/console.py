@@ -22,7 +22,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, File, Path as PathParam, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -35,9 +36,11 @@ from server.api.deps import (
     bearer_or_cookie,
 )
 from server.api.routes import links
+from server.domain import sitting as sd
 from server.domain import views
 from server.errors import KioskError, NotAuthenticated, NotFound, Unprocessable
 from server.store import repository as repo
+from server.store import sittings as store
 
 UI_DIR = Path(__file__).resolve().parents[2] / "console_ui"
 TEMPLATES_DIR = UI_DIR / "templates"
@@ -55,25 +58,87 @@ HEADERS = {
     "candidate_name": ("姓名", "考生姓名", "竞聘者姓名", "candidate_name", "name"),
     "position_code": ("岗位代码", "岗位编码", "岗位编号", "position_code", "post code", "post"),
 }
-TEMPLATE_ROWS = [("抽签号", "姓名", "岗位代码"), (1, "张三", "A01"), (2, "李四", "A01"), (1, "王五", "B02")]
+TEMPLATE_ROWS = [
+    ("抽签号", "姓名", "岗位代码"),
+    (1, "张三", "A01"),
+    (2, "李四", "A01"),
+    (1, "王五", "B02"),
+]
 
 #: Every string console.js shows, by its Chinese id; the page receives them translated.
 JS_STRINGS = [
-    "等待中", "面试中", "已评分", "已宣布", "已确认", "缺考", "有异议",
-    "在线", "无响应", "未连接", "已提交", "未提交", "免评", "去掉最高分", "去掉最低分",
-    "第 {seat} 席", "{n} 台设备", "实时连接正常", "实时连接已断开，正在重连…",
-    "开始面试", "宣布成绩", "拒绝签字", "免评席位", "重新评分", "设置倒计时", "查看",
-    "名单还没有考生。", "操作失败", "已导入 {n} 名考生。",
-    "名单有误，未导入任何一行：", "第 {line} 行：{message}", "请选择要导入的文件。",
+    "等待中",
+    "面试中",
+    "已评分",
+    "已宣布",
+    "已确认",
+    "缺考",
+    "有异议",
+    "在线",
+    "无响应",
+    "未连接",
+    "已提交",
+    "未提交",
+    "免评",
+    "去掉最高分",
+    "去掉最低分",
+    "第 {seat} 席",
+    "{n} 台设备",
+    "实时连接正常",
+    "实时连接已断开，正在重连…",
+    "开始面试",
+    "宣布成绩",
+    "拒绝签字",
+    "免评席位",
+    "重新评分",
+    "设置倒计时",
+    "查看",
+    "名单还没有考生。",
+    "操作失败",
+    "已导入 {n} 名考生。",
+    "名单有误，未导入任何一行：",
+    "第 {line} 行：{message}",
+    "请选择要导入的文件。",
     "第 {seats} 席的评分与其他评委相差超过 15 分，宣布前请与评委核实。",
-    "面试得分", "没有进行中的面试。", "已提交 {n} / {m}", "倒计时 {t}",
-    "倒计时已结束", "排名功能尚未启用。", "名次", "抽签号", "姓名", "总成绩",
-    "入围", "考察对象", "并列", "不足 60 分", "暂无已评分的考生。", "拟确定 {n} 名考察对象",
-    "名额", "差额比例", "还没有岗位。", "已添加岗位 {code}。", "已创建场次。",
-    "评委席位", "签字时间", "备注", "网络错误，请重试。", "已登录失效，请重新登录。",
-    "评委", "大屏", "复制链接", "已复制", "面试已开始。", "成绩已宣布。",
-    "已记为缺考。", "已记录异议。", "已免评。", "已重新开放评分。", "倒计时已设置。",
-    "分钟", "不限时",
+    "面试得分",
+    "没有进行中的面试。",
+    "已提交 {n} / {m}",
+    "倒计时 {t}",
+    "倒计时已结束",
+    "排名功能尚未启用。",
+    "名次",
+    "抽签号",
+    "姓名",
+    "总成绩",
+    "入围",
+    "考察对象",
+    "并列",
+    "不足 60 分",
+    "暂无已评分的考生。",
+    "拟确定 {n} 名考察对象",
+    "名额",
+    "差额比例",
+    "还没有岗位。",
+    "已添加岗位 {code}。",
+    "已创建场次。",
+    "评委席位",
+    "签字时间",
+    "备注",
+    "网络错误，请重试。",
+    "已登录失效，请重新登录。",
+    "评委",
+    "大屏",
+    "复制链接",
+    "已复制",
+    "面试已开始。",
+    "成绩已宣布。",
+    "已记为缺考。",
+    "已记录异议。",
+    "已免评。",
+    "已重新开放评分。",
+    "倒计时已设置。",
+    "分钟",
+    "不限时",
 ]
 
 
@@ -142,7 +207,9 @@ def read_rows(raw: bytes, filename: str) -> list[tuple[int, list[str]]]:
     if raw.startswith(b"PK\x03\x04"):
         return _xlsx_rows(raw)
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        raise _bad_file("文件内容不是有效的 Excel 表格。", "The file is not a valid Excel workbook.")
+        raise _bad_file(
+            "文件内容不是有效的 Excel 表格。", "The file is not a valid Excel workbook."
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
         try:
@@ -191,8 +258,10 @@ XLSX_READ_COLUMNS = 20
 
 
 def _too_big(zh: str, en: str) -> Unprocessable:
-    return _bad_file(f"该 Excel 文件{zh}，无法导入。请使用名单模板，只保留名单本身。",
-                     f"This Excel file {en}: cannot import it. Use the roster template.")
+    return _bad_file(
+        f"该 Excel 文件{zh}，无法导入。请使用名单模板，只保留名单本身。",
+        f"This Excel file {en}: cannot import it. Use the roster template.",
+    )
 
 
 def _first_sheet(archive: zipfile.ZipFile) -> str | None:
@@ -239,14 +308,22 @@ def _scan_sheet(archive: zipfile.ZipFile, member: str) -> None:
             rows += 1
             cells = 0
             if rows > XLSX_MAX_SHEET_ROWS:
-                problem.append((f"的第一个工作表超过 {XLSX_MAX_SHEET_ROWS} 行（含空行）",
-                                f"has more than {XLSX_MAX_SHEET_ROWS} rows (empty ones included)"))
+                problem.append(
+                    (
+                        f"的第一个工作表超过 {XLSX_MAX_SHEET_ROWS} 行（含空行）",
+                        f"has more than {XLSX_MAX_SHEET_ROWS} rows (empty ones included)",
+                    )
+                )
                 raise _Stop
         elif local == "c":
             cells += 1
             if cells > XLSX_MAX_ROW_CELLS:
-                problem.append((f"第 {rows} 行超过 {XLSX_MAX_ROW_CELLS} 个单元格",
-                                f"has more than {XLSX_MAX_ROW_CELLS} cells in row {rows}"))
+                problem.append(
+                    (
+                        f"第 {rows} 行超过 {XLSX_MAX_ROW_CELLS} 个单元格",
+                        f"has more than {XLSX_MAX_ROW_CELLS} cells in row {rows}",
+                    )
+                )
                 raise _Stop
 
     def no_doctype(*_args: Any) -> None:
@@ -265,8 +342,9 @@ def _scan_sheet(archive: zipfile.ZipFile, member: str) -> None:
         zh, en = problem[0]
         raise _too_big(zh, en) from None
     except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise _bad_file("无法读取该 Excel 文件，请确认是 .xlsx 格式。",
-                        f"Cannot read this Excel file: {exc}") from None
+        raise _bad_file(
+            "无法读取该 Excel 文件，请确认是 .xlsx 格式。", f"Cannot read this Excel file: {exc}"
+        ) from None
 
 
 def check_xlsx_archive(raw: bytes) -> None:
@@ -278,13 +356,17 @@ def check_xlsx_archive(raw: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _bad_file("无法读取该 Excel 文件，请确认是 .xlsx 格式。",
-                        "Cannot read this Excel file: it is not a valid .xlsx archive.") from None
+        raise _bad_file(
+            "无法读取该 Excel 文件，请确认是 .xlsx 格式。",
+            "Cannot read this Excel file: it is not a valid .xlsx archive.",
+        ) from None
     with archive:
         members = archive.infolist()
         if len(members) > XLSX_MAX_MEMBERS:
-            raise _too_big(f"含有 {len(members)} 个部件（最多 {XLSX_MAX_MEMBERS} 个）",
-                           f"has {len(members)} parts (at most {XLSX_MAX_MEMBERS})")
+            raise _too_big(
+                f"含有 {len(members)} 个部件（最多 {XLSX_MAX_MEMBERS} 个）",
+                f"has {len(members)} parts (at most {XLSX_MAX_MEMBERS})",
+            )
         for member in members:
             limit = XLSX_MAX_MEMBER.get(member.filename)
             if limit is not None and member.file_size > limit:
@@ -295,19 +377,23 @@ def check_xlsx_archive(raw: bytes) -> None:
                 )
         total = sum(m.file_size for m in members)
         if total > XLSX_MAX_TOTAL:
-            raise _too_big(f"解压后有 {total // 1_000_000} MB（最多 {XLSX_MAX_TOTAL // 1_000_000} MB）",
-                           f"unpacks to {total // 1_000_000} MB (at most {XLSX_MAX_TOTAL // 1_000_000} MB)")
+            raise _too_big(
+                f"解压后有 {total // 1_000_000} MB（最多 {XLSX_MAX_TOTAL // 1_000_000} MB）",
+                f"unpacks to {total // 1_000_000} MB (at most {XLSX_MAX_TOTAL // 1_000_000} MB)",
+            )
         try:
             sheet = _first_sheet(archive)
         except Exception:  # noqa: BLE001 - a damaged workbook part: openpyxl will say so below
             sheet = None
         names = archive.namelist()
         # When the first sheet cannot be told, every sheet is held to the limits.
-        sheets = [sheet] if sheet is not None and sheet in names else [
-            n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
-        ]
-        for member in sheets:
-            _scan_sheet(archive, member)
+        sheets = (
+            [sheet]
+            if sheet is not None and sheet in names
+            else [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        )
+        for sheet_name in sheets:
+            _scan_sheet(archive, sheet_name)
 
 
 def _xlsx_rows(raw: bytes) -> list[tuple[int, list[str]]]:
@@ -406,33 +492,52 @@ def parse_roster(
         draw_no = _draw_no(draw_text)
         if draw_no is None:
             errors.append(
-                (f"抽签号“{draw_text}”应为 1 到 {MAX_DRAW_NO} 的整数",
-                 f"draw number “{draw_text}” must be a whole number from 1 to {MAX_DRAW_NO}")
-                if draw_text else ("缺少抽签号", "the draw number is missing")
+                (
+                    f"抽签号“{draw_text}”应为 1 到 {MAX_DRAW_NO} 的整数",
+                    f"draw number “{draw_text}” must be a whole number from 1 to {MAX_DRAW_NO}",
+                )
+                if draw_text
+                else ("缺少抽签号", "the draw number is missing")
             )
         if not name:
             errors.append(("缺少姓名", "the name is missing"))
         elif len(name) > 50:
-            errors.append(("姓名太长（最多 50 个字符）", "the name is too long (at most 50 characters)"))
+            errors.append(
+                ("姓名太长（最多 50 个字符）", "the name is too long (at most 50 characters)")
+            )
         elif any(ord(c) < 32 for c in name):
             errors.append(("姓名含有控制字符", "the name contains control characters"))
         if not code:
             errors.append(("缺少岗位代码", "the post code is missing"))
         elif code not in position_codes:
-            errors.append((f"岗位代码 {code} 不存在，请先添加该岗位",
-                           f"there is no post {code}: add the post first"))
+            errors.append(
+                (
+                    f"岗位代码 {code} 不存在，请先添加该岗位",
+                    f"there is no post {code}: add the post first",
+                )
+            )
         if draw_no is not None and code:
             key = (code, draw_no)
             if key in seen:
-                errors.append((f"岗位 {code} 的抽签号 {draw_no} 与第 {seen[key]} 行重复",
-                               f"draw number {draw_no} for post {code} repeats line {seen[key]}"))
+                errors.append(
+                    (
+                        f"岗位 {code} 的抽签号 {draw_no} 与第 {seen[key]} 行重复",
+                        f"draw number {draw_no} for post {code} repeats line {seen[key]}",
+                    )
+                )
             elif key in taken:
-                errors.append((f"岗位 {code} 已有抽签号 {draw_no}",
-                               f"post {code} already has draw number {draw_no}"))
+                errors.append(
+                    (
+                        f"岗位 {code} 已有抽签号 {draw_no}",
+                        f"post {code} already has draw number {draw_no}",
+                    )
+                )
             else:
                 seen[key] = line
         if errors:
-            problems.append((line, "；".join(e[0] for e in errors), "; ".join(e[1] for e in errors)))
+            problems.append(
+                (line, "；".join(e[0] for e in errors), "; ".join(e[1] for e in errors))
+            )
         else:
             assert draw_no is not None
             good.append(RosterRow(line, draw_no, name, code))
@@ -459,8 +564,9 @@ def qr_svg(url: str, scale: int = 4) -> str:
     import segno  # loaded on first QR code: idle servers stay small
 
     code = segno.make(url, error="m", micro=False)
-    code.save(buffer, kind="svg", scale=scale, border=QR_BORDER, xmldecl=False, svgns=True,
-              title=url)
+    code.save(
+        buffer, kind="svg", scale=scale, border=QR_BORDER, xmldecl=False, svgns=True, title=url
+    )
     side = code.symbol_size(scale=scale, border=QR_BORDER)[0]
     svg = buffer.getvalue().decode()
     return svg.replace("<svg ", f'<svg viewBox="0 0 {side} {side}" ', 1)
@@ -493,36 +599,35 @@ async def import_roster(
     raw = await file.read(MAX_ROSTER_BYTES + 1)
     if len(raw) > MAX_ROSTER_BYTES:
         raise _bad_file(
-            f"文件太大（最多 {MAX_ROSTER_BYTES // 1000} KB）。", "The file is too large (1 MB at most)."
+            f"文件太大（最多 {MAX_ROSTER_BYTES // 1000} KB）。",
+            "The file is too large (1 MB at most).",
         )
     # Parsing a workbook is CPU work of up to a second or two: on a worker thread, so the judges'
     # sockets are answered meanwhile.
     rows = await asyncio.to_thread(read_rows, raw, file.filename or "")
 
-    def existing(db: Any) -> tuple[set[str], set[tuple[str, int]]]:
-        snapshot = repo.load_snapshot(db, session_id)
-        return (
-            {p.code for p in snapshot.positions},
-            {(i.position_code, i.draw_no) for i in snapshot.interviews},
-        )
-
-    codes, taken = await kiosk.db.read(existing)
+    before = await kiosk.view(session_id)
+    codes = {p.code for p in before.positions}
+    taken = {(i.position_code, i.draw_no) for i in before.interviews}
     roster = parse_roster(rows, codes, taken)
 
-    def write(db: Any) -> list[Any]:
-        # Checked above; create_interview checks again inside this one transaction, so a
-        # conflicting change made meanwhile rolls the whole import back.
+    def commands(conn: Any) -> list[sd.Command]:
+        # Checked above; the decider checks each again on the writer, and the roster is one
+        # transaction, so a conflicting change made meanwhile rolls the whole import back.
         return [
-            repo.create_interview(db, session_id, r.draw_no, r.candidate_name, r.position_code)
+            sd.AddInterview(
+                store.reserve_id(conn, "interview"), r.draw_no, r.candidate_name, r.position_code
+            )
             for r in roster
         ]
 
-    created, snapshot = await kiosk.change(lambda _: session_id, write)
-    ids = {i.id for i in created}
+    outcome = await kiosk.run(session_id, commands)
+    ids = {e.data["interview_id"] for e in outcome.events if e.kind == "interview.created"}
+    view = sd.sitting_view(outcome.state)
     return {
-        "imported": len(created),
+        "imported": len(ids),
         "interviews": [
-            views.interview_for_secretary(snapshot, i) for i in snapshot.interviews if i.id in ids
+            views.interview_for_secretary(view, i) for i in view.interviews if i.id in ids
         ],
     }
 
@@ -534,7 +639,7 @@ async def roster_template_csv() -> Response:
     return Response(
         buffer.getvalue().encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": "attachment; filename=\"roster-template.csv\""},
+        headers={"Content-Disposition": 'attachment; filename="roster-template.csv"'},
     )
 
 
@@ -554,11 +659,13 @@ async def roster_template_xlsx() -> Response:
     return Response(
         buffer.getvalue(),
         media_type=XLSX_MIME,
-        headers={"Content-Disposition": "attachment; filename=\"roster-template.xlsx\""},
+        headers={"Content-Disposition": 'attachment; filename="roster-template.xlsx"'},
     )
 
 
-async def _link_for(request: Request, kiosk: Any, settings: Any, session_id: int, seat: int | None) -> str:
+async def _link_for(
+    request: Request, kiosk: Any, settings: Any, session_id: int, seat: int | None
+) -> str:
     tokens = await kiosk.db.read(
         lambda db: (repo.get_sitting(db, session_id), repo.tokens_of(db, session_id))[1]
     )
@@ -575,25 +682,33 @@ Seat = Annotated[int, PathParam(ge=1, le=15)]
 
 
 @router.get("/sessions/{session_id}/qr/judge/{seat}.svg")
-async def judge_qr_svg(session_id: SessionId, seat: Seat, request: Request, kiosk: KioskDep, settings: SettingsDep) -> Response:
+async def judge_qr_svg(
+    session_id: SessionId, seat: Seat, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> Response:
     url = await _link_for(request, kiosk, settings, session_id, seat)
     return Response(qr_svg(url), media_type="image/svg+xml")
 
 
 @router.get("/sessions/{session_id}/qr/judge/{seat}.png")
-async def judge_qr_png(session_id: SessionId, seat: Seat, request: Request, kiosk: KioskDep, settings: SettingsDep) -> Response:
+async def judge_qr_png(
+    session_id: SessionId, seat: Seat, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> Response:
     url = await _link_for(request, kiosk, settings, session_id, seat)
     return Response(qr_png(url), media_type="image/png")
 
 
 @router.get("/sessions/{session_id}/qr/display.svg")
-async def display_qr_svg(session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep) -> Response:
+async def display_qr_svg(
+    session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> Response:
     url = await _link_for(request, kiosk, settings, session_id, None)
     return Response(qr_svg(url), media_type="image/svg+xml")
 
 
 @router.get("/sessions/{session_id}/qr/display.png")
-async def display_qr_png(session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep) -> Response:
+async def display_qr_png(
+    session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> Response:
     url = await _link_for(request, kiosk, settings, session_id, None)
     return Response(qr_png(url), media_type="image/png")
 
@@ -625,27 +740,44 @@ async def console_page(request: Request, kiosk: KioskDep, settings: SettingsDep)
         "lang": i18n.negotiate(request),
     }
     return i18n.render(
-        _templates, request, "console.html", TRANSLATIONS_DIR,
-        logged_in=logged_in, config_json=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
+        _templates,
+        request,
+        "console.html",
+        TRANSLATIONS_DIR,
+        logged_in=logged_in,
+        config_json=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
     )
 
 
-@templates_router.get("/console/sessions/{session_id}/qr", response_class=HTMLResponse, include_in_schema=False)
-async def qr_sheet(session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep) -> Response:
+@templates_router.get(
+    "/console/sessions/{session_id}/qr", response_class=HTMLResponse, include_in_schema=False
+)
+async def qr_sheet(
+    session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> Response:
     if not await _logged_in(request, kiosk, settings):
         return RedirectResponse("/console", status_code=303)
-    snapshot = await kiosk.snapshot(session_id)
+    snapshot = await kiosk.view(session_id)
     tokens = await kiosk.db.read(lambda db: repo.tokens_of(db, session_id))
     found = links(request, settings, tokens)
     cards = [
         {"label": ("judge", j["seat"]), "url": j["url"], "svg": qr_svg(j["url"], scale=5)}
         for j in found["judges"]
     ]
-    cards.append({"label": ("display", None), "url": found["display"]["url"],
-                  "svg": qr_svg(found["display"]["url"], scale=5)})
+    cards.append(
+        {
+            "label": ("display", None),
+            "url": found["display"]["url"],
+            "svg": qr_svg(found["display"]["url"], scale=5),
+        }
+    )
     return i18n.render(
-        _templates, request, "qr_sheet.html", TRANSLATIONS_DIR,
-        session=views.session_summary(snapshot), cards=cards,
+        _templates,
+        request,
+        "qr_sheet.html",
+        TRANSLATIONS_DIR,
+        session=views.session_summary(snapshot),
+        cards=cards,
         local_only=_local_only(found["display"]["url"]),
     )
 

@@ -123,10 +123,12 @@ def refusal(exc: BodyRefused, lang: str) -> JSONResponse:
 
 
 def needs_secretary(path: str) -> bool:
-    """Every ``/api/`` route but the login, the logout and the display's own (DESIGN.md 4)."""
+    """Every ``/api/`` route but the login, the logout, the display's and the notice board's own."""
     if not path.startswith("/api/"):
         return False
-    return path not in ("/api/login", "/api/logout") and not path.startswith("/api/display/")
+    return path not in ("/api/login", "/api/logout") and not path.startswith(
+        ("/api/display/", "/api/board/")  # the campaign's public notice board: its token
+    )
 
 
 def bearer(headers: Headers) -> str | None:

@@ -23,7 +23,8 @@ from fastapi.templating import Jinja2Templates
 LANGS = ("zh", "en")
 LANG_COOKIE = "kiosk_lang"
 _current: contextvars.ContextVar[gettext.NullTranslations] = contextvars.ContextVar(
-    "kiosk_translations", default=gettext.NullTranslations()
+    "kiosk_translations",
+    default=gettext.NullTranslations(),  # noqa: B039 - never mutated: a stand-in until a request sets it
 )
 
 

@@ -1,7 +1,7 @@
 """Results and the official record: the ranking, weighted components, XLSX and PDF exports.
 
-Reads never change the record. Component writes go through :meth:`Kiosk.change`, each with its
-audit event, so the console learns of them after the commit. The XLSX and PDF are rendered on a
+Reads never change the record. Component writes are the sitting's commands (:meth:`Kiosk.run`), each with
+its audit event, so the console learns of them after the commit. The XLSX and PDF are rendered on a
 worker thread: a long export never holds up a judge's acknowledgement.
 """
 
@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from server.api.deps import CurrentSecretary, InterviewId, KioskDep, SessionId
 from server.api.schemas import Body, Text, bounded_decimal
 from server.domain import ranking
+from server.domain import sitting as sd
 from server.domain.scoring import JsonNumberText, NonFinite, fmt
 from server.exports.record import (
     Record,
@@ -29,7 +30,9 @@ from server.exports.record import (
     read_ranking,
     read_record,
 )
+from server.service import ByInterview
 from server.store import components
+from server.store import sittings as store
 from server.store.models import MAX_ID
 
 router = APIRouter(prefix="/api", dependencies=[CurrentSecretary], tags=["results"])
@@ -78,8 +81,11 @@ async def _record(kiosk: Any, session_id: int) -> Record:
 @router.get("/sessions/{session_id}/ranking")
 async def get_ranking(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
     ranked = await kiosk.db.read(lambda db: read_ranking(db, session_id))
-    return {"session_id": session_id, "result_decimals": ranked.result_decimals,
-            **ranking.to_wire(ranked)}
+    return {
+        "session_id": session_id,
+        "result_decimals": ranked.result_decimals,
+        **ranking.to_wire(ranked),
+    }
 
 
 @router.get("/sessions/{session_id}/components")
@@ -101,14 +107,20 @@ async def list_components(session_id: SessionId, kiosk: KioskDep) -> dict[str, A
 
 
 @router.post("/sessions/{session_id}/components", status_code=201)
-async def create_component(session_id: SessionId, request: Request, kiosk: KioskDep) -> dict[str, Any]:
+async def create_component(
+    session_id: SessionId, request: Request, kiosk: KioskDep
+) -> dict[str, Any]:
     """Add a weighted component, e.g. ``{"name": "笔试", "weight": "0.4"}``; the interview keeps the rest."""
     body = await exact_body(request, ComponentIn)
-    component, _ = await kiosk.change(
-        lambda c: c.session_id,
-        lambda db: components.create_component(db, session_id, body.name, body.weight),
-    )
-    return _component(component)
+
+    def command(conn: Any) -> sd.AddComponent:
+        return sd.AddComponent(store.reserve_id(conn, "score_component"), body.name, body.weight)
+
+    await kiosk.state(session_id, include_removed=True)  # an unknown sitting: 404
+    outcome = await kiosk.run(session_id, command)
+    cid = outcome.events[0].data["component_id"]
+    component = outcome.state.components[cid]
+    return {"id": cid, "session_id": session_id, "name": component.name, "weight": component.weight}
 
 
 @router.put("/interviews/{interview_id}/components/{component_id}")
@@ -117,22 +129,28 @@ async def set_component_score(
 ) -> dict[str, Any]:
     """Enter or correct a candidate's component score, ``{"score": "88.5"}``."""
     body = await exact_body(request, ComponentScoreIn)
-    entry, _ = await kiosk.change(
-        lambda e: e.session_id,
-        lambda db: components.set_score(db, interview_id, component_id, body.score),
+    outcome = await kiosk.run(
+        ByInterview(interview_id), sd.ScoreComponent(interview_id, component_id, body.score)
     )
+    data = outcome.events[0].data
     return {
-        "interview_id": entry.interview_id,
-        "component_id": entry.component_id,
-        "score": entry.score,
-        "old_score": entry.old_score,
+        "interview_id": interview_id,
+        "component_id": component_id,
+        "score": data["score"],
+        "old_score": data["old_score"],
     }
 
 
-def _download(body: bytes, media_type: str, filename: str, fallback: str,
-              headers: dict[str, str] | None = None) -> Response:
+def _download(
+    body: bytes,
+    media_type: str,
+    filename: str,
+    fallback: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return Response(
-        body, media_type=media_type,
+        body,
+        media_type=media_type,
         headers={"Content-Disposition": content_disposition(filename, fallback), **(headers or {})},
     )
 
@@ -163,10 +181,15 @@ async def export_pdf(session_id: SessionId, kiosk: KioskDep) -> Response:
     from server.exports import pdf_export  # reportlab is loaded on first export
 
     body, missing = await asyncio.to_thread(pdf_export.render_report, record)
-    headers = {MISSING_GLYPHS_HEADER: " ".join(f"U+{ord(c):04X}" for c in missing)} if missing else {}
+    headers = (
+        {MISSING_GLYPHS_HEADER: " ".join(f"U+{ord(c):04X}" for c in missing)} if missing else {}
+    )
     return _download(
-        body, "application/pdf", export_filename(record.session, "pdf"),
-        ascii_filename(record.session, "pdf"), headers,
+        body,
+        "application/pdf",
+        export_filename(record.session, "pdf"),
+        ascii_filename(record.session, "pdf"),
+        headers,
     )
 
 

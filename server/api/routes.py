@@ -8,6 +8,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 
 from server.api.deps import (
@@ -35,13 +36,19 @@ from server.api.schemas import (
     SignatureIn,
     StartIn,
 )
+from server.campaign import sessions
+from server.campaign.routes import campaigns
+from server.domain import sitting as sd
 from server.domain import views
 from server.domain.scoring import fmt
+from server.domain.sheets import sheet_fields
 from server.domain.signature import check_strokes
 from server.errors import NotAuthenticated
 from server.exports import csv_export, record
+from server.service import ByInterview
 from server.store import repository as repo
-from server.store.models import Interview
+from server.store import sittings as store
+from server.store.sittings import Outcome
 
 public = APIRouter(prefix="/api")
 secretary = APIRouter(prefix="/api", dependencies=[CurrentSecretary])
@@ -57,7 +64,9 @@ def links(request: Request, settings: Any, tokens: list[Any]) -> dict[str, Any]:
     judges = sorted((t for t in tokens if t.role == "judge"), key=lambda t: t.seat)
     display = next(t for t in tokens if t.role == "display")
     return {
-        "judges": [{"seat": t.seat, "token": t.token, "url": f"{base}judge/{t.token}"} for t in judges],
+        "judges": [
+            {"seat": t.seat, "token": t.token, "url": f"{base}judge/{t.token}"} for t in judges
+        ],
         "display": {"token": display.token, "url": f"{base}display/{display.token}"},
     }
 
@@ -74,7 +83,9 @@ async def login(
     def matches() -> bool:
         try:
             # The empty password never opens the console, whatever an old release stored.
-            return stored is not None and bool(body.password) and _hasher.verify(stored, body.password)
+            return (
+                stored is not None and bool(body.password) and _hasher.verify(stored, body.password)
+            )
         except (VerificationError, InvalidHashError):
             return False
 
@@ -83,14 +94,20 @@ async def login(
         raise NotAuthenticated("密码错误。", "Wrong password.")
     token = await kiosk.db.write(repo.issue_login_token)
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", max_age=settings.login_hours * 3600,
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=settings.login_hours * 3600,
         secure=served_over_https(request, settings),
     )
     return {"token": token}
 
 
 @public.post("/logout")
-async def logout(request: Request, response: Response, kiosk: KioskDep, settings: SettingsDep) -> dict[str, str]:
+async def logout(
+    request: Request, response: Response, kiosk: KioskDep, settings: SettingsDep
+) -> dict[str, str]:
     """End the login at once (bearer or cookie) and clear the cookie."""
     token = bearer_or_cookie(request)
     if token and len(token) <= 200:
@@ -104,31 +121,60 @@ async def logout(request: Request, response: Response, kiosk: KioskDep, settings
 # --- sittings --------------------------------------------------------------------------------
 
 
+def _interview_out(outcome: Outcome, interview_id: int) -> dict[str, Any]:
+    view = sd.sitting_view(outcome.state)
+    interview = next(i for i in view.interviews if i.id == interview_id)
+    return views.interview_for_secretary(view, interview)
+
+
 @secretary.post("/sessions", status_code=201)
-async def create_session(body: SessionIn, request: Request, kiosk: KioskDep, settings: SettingsDep) -> dict[str, Any]:
+async def create_session(
+    body: SessionIn, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> dict[str, Any]:
     fields = body.model_dump()
-    sitting, snapshot = await kiosk.change(lambda s: s.id, lambda db: repo.create_sitting(db, fields))
-    tokens = await kiosk.db.read(lambda db: repo.tokens_of(db, sitting.id or 0))
-    return {**views.session_for_secretary(snapshot), **links(request, settings, tokens)}
+    fields.update(sheet_fields(fields.pop("criteria"), fields.pop("trim"), body.score_decimals))
+
+    batch_id = fields.pop("batch_id")
+
+    def command(conn: Any) -> sd.CreateSitting:
+        return sd.CreateSitting(store.reserve_id(conn, "sitting"), **fields)
+
+    if batch_id is not None:
+        outcome = await sessions.create_for_batch(campaigns(request), kiosk, batch_id, command)
+    else:
+        outcome = await kiosk.run(None, command)
+    sitting_id = outcome.sitting_id
+    tokens = await kiosk.db.read(lambda db: repo.tokens_of(db, sitting_id))
+    return {
+        **views.session_for_secretary(sd.sitting_view(outcome.state)),
+        **links(request, settings, tokens),
+    }
 
 
 @secretary.get("/sessions")
 async def list_sessions(kiosk: KioskDep) -> list[dict[str, Any]]:
     rows = await kiosk.db.read(repo.list_sittings)
     return [
-        {"id": s.id, "title": s.title, "batch": s.batch, "judge_count": s.judge_count,
-         "created_at": views.iso(s.created_at)}
+        {
+            "id": s.id,
+            "title": s.title,
+            "batch": s.batch,
+            "judge_count": s.judge_count,
+            "created_at": views.iso(s.created_at),
+        }
         for s in rows
     ]
 
 
 @secretary.get("/sessions/{session_id}")
 async def get_session(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
-    return views.session_for_secretary(await kiosk.snapshot(session_id))
+    return views.session_for_secretary(await kiosk.view(session_id))
 
 
 @secretary.get("/sessions/{session_id}/links")
-async def session_links(session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep) -> dict[str, Any]:
+async def session_links(
+    session_id: SessionId, request: Request, kiosk: KioskDep, settings: SettingsDep
+) -> dict[str, Any]:
     def read(db: Any) -> Any:
         repo.get_sitting(db, session_id)
         return repo.tokens_of(db, session_id)
@@ -137,27 +183,56 @@ async def session_links(session_id: SessionId, request: Request, kiosk: KioskDep
 
 
 @secretary.post("/sessions/{session_id}/positions", status_code=201)
-async def create_position(session_id: SessionId, body: PositionIn, kiosk: KioskDep) -> dict[str, Any]:
+async def create_position(
+    session_id: SessionId, body: PositionIn, kiosk: KioskDep, request: Request
+) -> dict[str, Any]:
+    batch_id = await sessions.batch_of(campaigns(request), session_id)
+    sessions.refuse_free_entry(batch_id, "岗位", "posts")
     fields = body.model_dump()
     fields["shortlist_ratio"] = fmt(fields["shortlist_ratio"])
-    position, _ = await kiosk.change(
-        lambda p: p.session_id, lambda db: repo.create_position(db, session_id, fields)
-    )
+
+    def command(conn: Any) -> sd.AddPosition:
+        return sd.AddPosition(store.reserve_id(conn, "position"), **fields)
+
+    outcome = await kiosk.run(await _existing(kiosk, session_id), command)
+    position = outcome.state.position_by_code(fields["code"])
     return _position_out(session_id, position)
 
 
+async def _existing(kiosk: Any, session_id: int) -> int:
+    """``session_id`` if there is such a sitting (removed or not): the decider says the rest."""
+    await kiosk.state(session_id, include_removed=True)
+    return session_id
+
+
 @secretary.post("/sessions/{session_id}/interviews", status_code=201)
-async def create_interview(session_id: SessionId, body: InterviewIn, kiosk: KioskDep) -> dict[str, Any]:
-    interview, snapshot = await kiosk.change(
-        lambda i: i.session_id,
-        lambda db: repo.create_interview(db, session_id, body.draw_no, body.candidate_name, body.position_code),
-    )
-    return _interview_out(interview, snapshot)
+async def create_interview(
+    session_id: SessionId, body: InterviewIn, kiosk: KioskDep, request: Request
+) -> dict[str, Any]:
+    batch_id = await sessions.batch_of(campaigns(request), session_id)
+    if batch_id is None and body.missing():
+        # Said per field, as Pydantic would, so the 422 names what to fill in.
+        raise RequestValidationError(
+            [{"loc": ("body", k), "type": "missing", "msg": "Field required"} for k in body.missing()]
+        )
+    if batch_id is not None and (
+        body.candidate_name or body.position_code or body.application_id is None
+    ):
+        sessions.refuse_free_entry(batch_id, "考生", "candidates")  # 409: from applications only
+    if body.application_id is not None:
+        made, iid = await sessions.interview_for(
+            campaigns(request), kiosk, session_id, body.draw_no, body.application_id
+        )
+        return _interview_out(made, iid)
+    # Checked above: without an application, a name and a post were given.
+    name, code = body.candidate_name, body.position_code
+    assert name is not None and code is not None
 
+    def command(conn: Any) -> sd.AddInterview:
+        return sd.AddInterview(store.reserve_id(conn, "interview"), body.draw_no, name, code)
 
-def _interview_out(interview: Interview, snapshot: Any) -> dict[str, Any]:
-    view = next(i for i in snapshot.interviews if i.id == interview.id)
-    return views.interview_for_secretary(snapshot, view)
+    outcome = await kiosk.run(await _existing(kiosk, session_id), command)
+    return _interview_out(outcome, outcome.events[0].data["interview_id"])
 
 
 @secretary.get("/sessions/{session_id}/audit.jsonl")
@@ -166,15 +241,15 @@ async def audit_log(session_id: SessionId, kiosk: KioskDep) -> PlainTextResponse
 
     def read(db: Any) -> tuple[Any, list[str]]:
         # One transaction: the check and the lines agree.
-        snapshot = repo.load_snapshot(db, session_id)
-        record.ensure_not_scoring(snapshot)
-        return snapshot, repo.audit_lines(db, session_id)
+        view = record.read_view(db, session_id)
+        record.ensure_not_scoring(view)
+        return view, repo.audit_lines(db, session_id)
 
-    snapshot, lines = await kiosk.db.read(read)
+    view, lines = await kiosk.db.read(read)
     body = "".join(line + "\n" for line in lines)
     disposition = record.content_disposition(
-        record.export_filename(snapshot, "jsonl", "审计日志"),
-        record.ascii_filename(snapshot, "jsonl", "audit"),
+        record.export_filename(view, "jsonl", "审计日志"),
+        record.ascii_filename(view, "jsonl", "audit"),
     )
     return PlainTextResponse(
         body,
@@ -185,12 +260,12 @@ async def audit_log(session_id: SessionId, kiosk: KioskDep) -> PlainTextResponse
 
 @secretary.get("/sessions/{session_id}/export.csv")
 async def export_csv(session_id: SessionId, kiosk: KioskDep) -> Response:
-    snapshot = await kiosk.snapshot(session_id)
+    view = await kiosk.view(session_id)
     disposition = record.content_disposition(
-        record.export_filename(snapshot, "csv"), record.ascii_filename(snapshot, "csv")
+        record.export_filename(view, "csv"), record.ascii_filename(view, "csv")
     )
     return Response(
-        csv_export.render(snapshot),
+        csv_export.render(view),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": disposition},
     )
@@ -199,46 +274,50 @@ async def export_csv(session_id: SessionId, kiosk: KioskDep) -> Response:
 # --- the interview flow ----------------------------------------------------------------------
 
 
-async def _flow(kiosk: Any, fn: Any) -> dict[str, Any]:
-    interview, snapshot = await kiosk.change(lambda i: i.session_id, fn)
-    return _interview_out(interview, snapshot)
+async def _flow(kiosk: Any, command: Any) -> dict[str, Any]:
+    outcome = await kiosk.run(ByInterview(command.interview_id), command)
+    return _interview_out(outcome, command.interview_id)
 
 
 @secretary.post("/interviews/{interview_id}/start")
-async def start(interview_id: InterviewId, kiosk: KioskDep, body: StartIn | None = None) -> dict[str, Any]:
+async def start(
+    interview_id: InterviewId, kiosk: KioskDep, body: StartIn | None = None
+) -> dict[str, Any]:
     minutes = body.countdown_minutes if body else None
-    return await _flow(kiosk, lambda db: repo.start(db, interview_id, minutes))
+    return await _flow(kiosk, sd.Start(interview_id, minutes))
 
 
 @secretary.post("/interviews/{interview_id}/countdown")
-async def countdown(interview_id: InterviewId, body: CountdownIn, kiosk: KioskDep) -> dict[str, Any]:
-    return await _flow(kiosk, lambda db: repo.set_countdown(db, interview_id, body.minutes))
+async def countdown(
+    interview_id: InterviewId, body: CountdownIn, kiosk: KioskDep
+) -> dict[str, Any]:
+    return await _flow(kiosk, sd.SetCountdown(interview_id, body.minutes))
 
 
 @secretary.post("/interviews/{interview_id}/excuse")
 async def excuse(interview_id: InterviewId, body: SeatReasonIn, kiosk: KioskDep) -> dict[str, Any]:
-    return await _flow(kiosk, lambda db: repo.excuse(db, interview_id, body.seat, body.reason))
+    return await _flow(kiosk, sd.Excuse(interview_id, body.seat, body.reason))
 
 
 @secretary.post("/interviews/{interview_id}/reopen")
 async def reopen(interview_id: InterviewId, body: SeatReasonIn, kiosk: KioskDep) -> dict[str, Any]:
-    return await _flow(kiosk, lambda db: repo.reopen(db, interview_id, body.seat, body.reason))
+    return await _flow(kiosk, sd.Reopen(interview_id, body.seat, body.reason))
 
 
 @secretary.post("/interviews/{interview_id}/announce")
 async def announce(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any]:
-    return await _flow(kiosk, lambda db: repo.announce(db, interview_id))
+    return await _flow(kiosk, sd.Announce(interview_id))
 
 
 @secretary.post("/interviews/{interview_id}/absent")
 async def absent(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any]:
-    return await _flow(kiosk, lambda db: repo.mark_absent(db, interview_id))
+    return await _flow(kiosk, sd.Absent(interview_id))
 
 
 @secretary.post("/interviews/{interview_id}/dispute")
 async def dispute(interview_id: InterviewId, body: DisputeIn, kiosk: KioskDep) -> dict[str, Any]:
     """The candidate on screen declined to sign or did not come back: record why (required)."""
-    return await _flow(kiosk, lambda db: repo.dispute(db, interview_id, body.note))
+    return await _flow(kiosk, sd.Dispute(interview_id, body.note))
 
 
 # --- corrections before the start --------------------------------------------------------------
@@ -250,16 +329,14 @@ async def correct_interview(
 ) -> dict[str, Any]:
     """Correct a waiting candidate's draw number, name or post."""
     changes = body.model_dump(exclude_none=True)
-    return await _flow(kiosk, lambda db: repo.correct_interview(db, interview_id, changes))
+    return await _flow(kiosk, sd.CorrectInterview(interview_id, **changes))
 
 
 @secretary.delete("/interviews/{interview_id}")
 async def remove_interview(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any]:
     """Remove a waiting candidate from the sitting."""
-    interview, _ = await kiosk.change(
-        lambda i: i.session_id, lambda db: repo.remove_interview(db, interview_id)
-    )
-    return {"id": interview_id, "session_id": interview.session_id, "removed": True}
+    outcome = await kiosk.run(ByInterview(interview_id), sd.RemoveInterview(interview_id))
+    return {"id": interview_id, "session_id": outcome.sitting_id, "removed": True}
 
 
 def _position_out(session_id: int, position: Any) -> dict[str, Any]:
@@ -281,40 +358,45 @@ async def correct_position(
     changes = body.model_dump(exclude_none=True)
     if "shortlist_ratio" in changes:
         changes["shortlist_ratio"] = fmt(changes["shortlist_ratio"])
-    position, _ = await kiosk.change(
-        lambda p: session_id, lambda db: repo.correct_position(db, session_id, code, changes)
+    if "code" in changes:
+        changes["new_code"] = changes.pop("code")
+    outcome = await kiosk.run(
+        await _existing(kiosk, session_id), sd.CorrectPosition(code, **changes)
     )
+    position = outcome.state.position_by_code(changes.get("new_code", code))
     return _position_out(session_id, position)
 
 
 @secretary.delete("/sessions/{session_id}/positions/{code}")
 async def remove_position(session_id: SessionId, code: str, kiosk: KioskDep) -> dict[str, Any]:
     """Remove a post that no candidate names."""
-    position, _ = await kiosk.change(
-        lambda p: session_id, lambda db: repo.remove_position(db, session_id, code)
-    )
+    position = (await kiosk.state(session_id, include_removed=True)).position_by_code(code)
+    await kiosk.run(session_id, sd.RemovePosition(code))
     return {**_position_out(session_id, position), "removed": True}
 
 
 @secretary.patch("/sessions/{session_id}")
 async def correct_session(
-    session_id: SessionId, body: SessionPatch, request: Request, kiosk: KioskDep, settings: SettingsDep
+    session_id: SessionId,
+    body: SessionPatch,
+    request: Request,
+    kiosk: KioskDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Correct the title or batch; the panel and the decimals only before the first start."""
     changes = body.model_dump(exclude_none=True)
-    _, snapshot = await kiosk.change(
-        lambda s: session_id, lambda db: repo.correct_sitting(db, session_id, changes)
-    )
-    kiosk.close_links(session_id, from_seat=snapshot.judge_count + 1)  # seats removed, if any
+    outcome = await kiosk.run(await _existing(kiosk, session_id), sd.CorrectSitting(**changes))
     tokens = await kiosk.db.read(lambda db: repo.tokens_of(db, session_id))
-    return {**views.session_for_secretary(snapshot), **links(request, settings, tokens)}
+    return {
+        **views.session_for_secretary(sd.sitting_view(outcome.state)),
+        **links(request, settings, tokens),
+    }
 
 
 @secretary.delete("/sessions/{session_id}")
 async def remove_session(session_id: SessionId, kiosk: KioskDep) -> dict[str, Any]:
     """Remove a sitting that never started: hidden from lists, its links refused, its log kept."""
-    await kiosk.db.write(lambda db: repo.remove_sitting(db, session_id))
-    kiosk.close_links(session_id, from_seat=1, display=True)
+    await kiosk.run(await _existing(kiosk, session_id), sd.RemoveSitting())
     return {"id": session_id, "removed": True}
 
 
@@ -330,7 +412,7 @@ async def signature(interview_id: InterviewId, kiosk: KioskDep) -> dict[str, Any
 @public.get("/display/{token}/state")
 async def display_state(token: str, kiosk: KioskDep) -> dict[str, Any]:
     row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "display"))
-    return views.display_state(await kiosk.snapshot(row.session_id))
+    return views.display_state(await kiosk.view(row.session_id))
 
 
 @public.post("/display/{token}/signature", status_code=201)
@@ -338,7 +420,16 @@ async def sign(token: str, body: SignatureIn, kiosk: KioskDep) -> dict[str, Any]
     row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "display"))
     strokes = check_strokes(body.strokes)
     session_id = row.session_id
-    interview, snapshot = await kiosk.change(
-        lambda i: i.session_id, lambda db: repo.sign(db, session_id, body.interview_id, strokes)
-    )
-    return {"interview_id": interview.id, "state": interview.state, "signed_at": views.iso(interview.signed_at)}
+    interview_id = body.interview_id
+
+    def keep_drawing(conn: Any, state: Any) -> None:
+        # The drawn strokes sit beside the record (the event holds their hash).
+        repo.store_signature(conn, interview_id, sd.signature_payload(strokes))
+
+    outcome = await kiosk.run(session_id, sd.Sign(interview_id, strokes), extra=keep_drawing)
+    interview = outcome.state.interviews[interview_id]
+    return {
+        "interview_id": interview.id,
+        "state": str(interview.state),
+        "signed_at": views.iso(interview.signed_at),
+    }

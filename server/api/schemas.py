@@ -20,7 +20,8 @@ def _invisible(value: str, allowed: frozenset[str] = frozenset()) -> bool:
     (U+202A–202E, U+2066–2069), direction marks (U+200E/200F, U+061C), zero-width characters
     (U+200B–200D, U+2060, U+FEFF), C0/C1 controls, line separators, or a lone surrogate."""
     return any(
-        c not in allowed and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in value
+        c not in allowed and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        for c in value
     )
 
 
@@ -68,6 +69,11 @@ class SessionIn(Body):
     result_decimals: Annotated[StrictInt, Field(ge=0, le=4)] = 2
     min_scores: Annotated[StrictInt, Field(ge=3, le=15)] | None = None
     language: Literal["zh", "en"] = "zh"
+    #: A score sheet by element (评分要素), checked by server.domain.sheets (422 with a reason).
+    criteria: Any = None
+    trim: Any = None
+    #: A sitting of a campaign's batch (DESIGN section 5): its posts are the batch's.
+    batch_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = None
 
     @model_validator(mode="after")
     def _min_scores(self) -> SessionIn:
@@ -92,21 +98,31 @@ def bounded_decimal(name: str, example: str, upper: Decimal, upper_inclusive: bo
     def check(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise PydanticCustomError(
-                "decimal_text", "must be a decimal written as a string, e.g. {example}", {"example": example}
+                "decimal_text",
+                "must be a decimal written as a string, e.g. {example}",
+                {"example": example},
             )
         try:
             number = Decimal(str(value).strip())
         except ArithmeticError:
             raise PydanticCustomError(
-                "decimal_text", "must be a decimal written as a string, e.g. {example}", {"example": example}
+                "decimal_text",
+                "must be a decimal written as a string, e.g. {example}",
+                {"example": example},
             ) from None
         # is_finite first: comparing NaN raises.
-        if not number.is_finite() or number <= 0 or (
-            number > upper if upper_inclusive else number >= upper
+        if (
+            not number.is_finite()
+            or number <= 0
+            or (number > upper if upper_inclusive else number >= upper)
         ):
-            raise PydanticCustomError(kind, "must be greater than 0 and " + bound, {"upper": str(upper)})
+            raise PydanticCustomError(
+                kind, "must be greater than 0 and " + bound, {"upper": str(upper)}
+            )
         if number.as_tuple().exponent < -4:  # type: ignore[operator]
-            raise PydanticCustomError("decimal_places", "must have at most {places} decimal places", {"places": 4})
+            raise PydanticCustomError(
+                "decimal_places", "must have at most {places} decimal places", {"places": 4}
+            )
         return number
 
     return check
@@ -123,9 +139,18 @@ class PositionIn(Body):
 
 
 class InterviewIn(Body):
+    """A candidate by name and post, or (a campaign batch's sitting) by application."""
+
     draw_no: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
-    candidate_name: Text(50)  # type: ignore[valid-type]
-    position_code: Text(50)  # type: ignore[valid-type]
+    candidate_name: Text(50) | None = None  # type: ignore[valid-type]
+    position_code: Text(50) | None = None  # type: ignore[valid-type]
+    application_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = None
+
+    def missing(self) -> list[str]:
+        """Name the fields a candidate entered by hand still needs (none with an application)."""
+        if self.application_id is not None:
+            return []
+        return [k for k in ("candidate_name", "position_code") if getattr(self, k) is None]
 
 
 class SeatReasonIn(Body):

@@ -28,7 +28,7 @@ from typing import Any
 
 from server.domain.scoring import fmt, quantize, round_half_up
 from server.domain.states import SCORED_STATES, State
-from server.domain.views import InterviewView, PositionView, SessionView
+from server.domain.views import InterviewView, PositionView, SittingView
 from server.errors import Unprocessable
 
 PASS_LINE = Decimal(60)
@@ -208,7 +208,7 @@ def candidate_of(interview: InterviewView, scores: Mapping[int, Decimal]) -> Can
 
 
 def rank_sitting(
-    session: SessionView,
+    session: SittingView,
     components: Sequence[ComponentSpec] = (),
     scores: Mapping[int, Mapping[int, Decimal]] | None = None,
 ) -> SittingRanking:

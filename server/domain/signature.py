@@ -32,7 +32,10 @@ def check_strokes(strokes: Any) -> list[list[list[float]]]:
     if len(points) > MAX_POINTS:
         raise Unprocessable("签名数据过大。", "The signature has too many points.")
     if len(points) < MIN_POINTS:
-        raise TrivialSignature("未检测到签名，请在框内签下您的姓名。", "No signature: please sign your name in the box.")
+        raise TrivialSignature(
+            "未检测到签名，请在框内签下您的姓名。",
+            "No signature: please sign your name in the box.",
+        )
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     if max(xs) - min(xs) < MIN_SPREAD_PX and max(ys) - min(ys) < MIN_SPREAD_PX:

@@ -15,8 +15,9 @@ computes the result and :mod:`server.domain.states` says which step is allowed f
 sitting, so one sitting's decider cannot choose them. The commands that create a row carry the
 id the store will give it (``CreateSitting.session_id``, ``AddPosition.position_id``,
 ``AddInterview.interview_id``, ``AddComponent.component_id``): the single writer reserves it
-before deciding (a PostgreSQL ``nextval``; on SQLite the next value of an ``AUTOINCREMENT``
-sequence under the writer's lock, so the id of a removed row is never given again) and
+before deciding (``server.store.sittings.reserve_id``: the ``id_counter`` table, in the
+writer's transaction, so the id of a removed row is never given again, on SQLite as on
+PostgreSQL; a refused command's transaction rolls its reservation back) and
 ``decide`` only checks that it is new to this sitting. An allocator passed to ``decide`` was the
 alternative; it would make deciding a side effect (an id spent on a refused command) and the
 same command on the same state could decide differently, which a plain value rules out.
@@ -36,11 +37,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.domain import ranking, scoring
+from server.domain import ranking, scoring, sheets
 from server.domain.scoring import fmt
 from server.domain.signature import check_strokes
 from server.domain.states import Action, State, transition
-from server.domain.views import InterviewView, PositionView, SessionView
+from server.domain.views import InterviewView, PositionView, SittingView
 from server.errors import (
     AlreadySubmitted,
     Conflict,
@@ -74,6 +75,7 @@ class Mark:
 
     score: str
     request_id: str
+    parts: Mapping[str, str] | None = None  # a score sheet's elements, as recorded
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Receipt:
 
     interview_id: int
     score: str
+    parts: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,9 @@ class SittingState:
     receipts: Mapping[int, Mapping[str, Receipt]] = field(default_factory=dict)  # seat → id → …
     components: Mapping[int, Component] = field(default_factory=dict)
     component_scores: Mapping[int, Mapping[int, str]] = field(default_factory=dict)  # iid → cid →
+    #: A score sheet by element (评分要素, DESIGN.md section 6); empty: one number per judge.
+    criteria: tuple[sheets.Criterion, ...] = ()
+    trim: str = "total"
 
     def position_by_code(self, code: str) -> Position | None:
         return next((p for p in self.positions.values() if p.code == code), None)
@@ -199,6 +205,8 @@ class CreateSitting:
     min_scores: int
     batch: str = ""
     language: str = "zh"
+    criteria: tuple[sheets.Criterion, ...] = ()  # checked by sheets.parse_criteria
+    trim: str = "total"
 
 
 @dataclass(frozen=True)
@@ -251,7 +259,8 @@ class Submit:
     seat: int
     request_id: str
     interview_id: Any
-    score: Any
+    score: Any  # None: left out (a score sheet's total may be)
+    parts: Any = None  # a score sheet's elements, unchecked; None: none sent
 
 
 @dataclass(frozen=True)
@@ -387,13 +396,23 @@ def _session_created(state: SittingState | None, e: Recorded) -> SittingState:
         result_decimals=d["result_decimals"],
         min_scores=d["min_scores"],
         language=d.get("language", "zh"),  # chains of the landed release have no language
+        criteria=sheets.criteria_from_data(d.get("criteria") or ()),
+        trim=d.get("trim") or "total",
         created_at=e.moment,
         version=e.seq,
     )
 
 
 def _session_corrected(s: SittingState, e: Recorded) -> SittingState:
-    return replace(s, **{k: v for k, v in e.data["new"].items() if k in _SITTING_FIELDS})
+    s = replace(s, **{k: v for k, v in e.data["new"].items() if k in _SITTING_FIELDS})
+    if s.criteria and "score_decimals" in e.data["new"]:
+        # A sheet's maxima are written like marks: with the sitting's new places.
+        places = s.score_decimals
+        s = replace(
+            s,
+            criteria=tuple(replace(c, max=scoring.quantize(c.max, places)) for c in s.criteria),
+        )
+    return s
 
 
 def _session_removed(s: SittingState, e: Recorded) -> SittingState:
@@ -471,8 +490,9 @@ def _mark_submitted(s: SittingState, e: Recorded) -> SittingState:
     d = e.data
     seat, iid, score, request_id = d["seat"], d["interview_id"], d["score"], d["request_id"]
     interview = s.interviews[iid]
-    marks = {**interview.marks, seat: Mark(score, request_id)}
-    seen = {**s.receipts.get(seat, {}), request_id: Receipt(iid, score)}
+    parts = d.get("parts")
+    marks = {**interview.marks, seat: Mark(score, request_id, parts)}
+    seen = {**s.receipts.get(seat, {}), request_id: Receipt(iid, score, parts)}
     s = replace(s, receipts={**s.receipts, seat: seen})
     return _put_interview(s, _step(interview, Action.SUBMIT, marks=marks))
 
@@ -674,9 +694,19 @@ def _scored_if_complete(
     """Return ``interview.scored`` once every seat not excused has a mark, else nothing."""
     if interview.state != State.INTERVIEWING or len(marks) < state.judge_count - len(excused):
         return []
-    outcome = scoring.interview_score(
-        {seat: Decimal(mark.score) for seat, mark in marks.items()}, state.result_decimals
-    )
+    outcome: scoring.Outcome | sheets.SheetOutcome
+    if state.criteria:
+        # By element: the sitting's trim rule (per element, no whole mark is dropped).
+        outcome = sheets.sheet_score(
+            {seat: sheets.parts_from_data(mark.parts or {}) for seat, mark in marks.items()},
+            state.criteria,
+            state.trim,
+            state.result_decimals,
+        )
+    else:
+        outcome = scoring.interview_score(
+            {seat: Decimal(mark.score) for seat, mark in marks.items()}, state.result_decimals
+        )
     return [
         Event(
             "interview.scored",
@@ -704,6 +734,9 @@ def _create_sitting(state: SittingState | None, c: CreateSitting) -> list[Event]
         "min_scores": c.min_scores,
         "language": c.language,
     }
+    if c.criteria:  # only a sheet's chain says so: one-number chains stay as they were
+        fields["criteria"] = [criterion.as_data() for criterion in c.criteria]
+        fields["trim"] = c.trim
     return [Event("session.created", "secretary", {"session_id": c.session_id, **fields})]
 
 
@@ -839,7 +872,12 @@ def _submit(state: SittingState | None, c: Submit) -> list[Event]:
             "本场次已没有这个评委席位，请向秘书索取新的链接。",
             "This seat no longer exists in the sitting.",
         )
-    score = scoring.parse_mark(c.score, state.score_decimals)
+    parts: dict[str, str] | None = None
+    if state.criteria:
+        sheet = sheets.parse_parts(c.parts, c.score, state.criteria, state.score_decimals)
+        score, parts = sheet.score, sheet.parts_data()
+    else:
+        score = scoring.parse_mark(c.score, state.score_decimals)
     # Any id that is not one of this sitting's (a string, a bool, another sitting's) is not open.
     interview = state.interviews.get(c.interview_id) if type(c.interview_id) is int else None
     if interview is None:
@@ -856,8 +894,15 @@ def _submit(state: SittingState | None, c: Submit) -> list[Event]:
         raise NotOpen("该考生尚未开始面试或评分已结束。", "This interview is not open for marking.")
     text = fmt(score)
     assert text is not None
-    data = {"interview_id": interview.id, "seat": c.seat, "score": text, "request_id": c.request_id}
-    marks = {**interview.marks, c.seat: Mark(text, c.request_id)}
+    data: dict[str, Any] = {
+        "interview_id": interview.id,
+        "seat": c.seat,
+        "score": text,
+        "request_id": c.request_id,
+    }
+    if parts is not None:
+        data["parts"] = parts
+    marks = {**interview.marks, c.seat: Mark(text, c.request_id, parts)}
     return [
         Event("mark.submitted", f"judge:{c.seat}", data),
         *_scored_if_complete(state, interview, marks, interview.excused),
@@ -1065,6 +1110,14 @@ def _correct_sitting(state: SittingState, c: CorrectSitting) -> list[Event]:
         _not_started(
             state, "更改评委人数、最少有效评分或小数位", "changing the panel or the decimals"
         )
+        if state.criteria and new["score_decimals"] != old["score_decimals"]:
+            # Fewer places than a maximum needs would cut it (12.5 with whole marks): refused.
+            exact = scoring.quantize(Decimal(1), new["score_decimals"])
+            if any(c.max != c.max.quantize(exact) for c in state.criteria):
+                raise Unprocessable(
+                    f"评分要素的满分有小数，评分不能改为保留 {new['score_decimals']} 位小数。",
+                    f"An element's maximum needs more than {new['score_decimals']} decimal place(s).",
+                )
         if not 3 <= new["min_scores"] <= new["judge_count"]:
             raise Unprocessable(
                 f"最少有效评分必须在 3 到评委人数（{new['judge_count']}）之间。",
@@ -1201,6 +1254,7 @@ class Ack:
     interview_id: int
     score: str
     replay: bool
+    parts: Mapping[str, str] | None = None  # a score sheet's elements, as recorded
 
 
 def acknowledge(state: SittingState, command: Submit, events: list[Event]) -> Ack:
@@ -1211,9 +1265,11 @@ def acknowledge(state: SittingState, command: Submit, events: list[Event]) -> Ac
     """
     if events:
         data = events[0].data
-        return Ack(command.request_id, data["interview_id"], data["score"], replay=False)
+        return Ack(
+            command.request_id, data["interview_id"], data["score"], False, data.get("parts")
+        )
     receipt = state.receipts[command.seat][command.request_id]
-    return Ack(command.request_id, receipt.interview_id, receipt.score, replay=True)
+    return Ack(command.request_id, receipt.interview_id, receipt.score, True, receipt.parts)
 
 
 def apply(
@@ -1229,11 +1285,11 @@ def apply(
 # --- what the screens see ----------------------------------------------------------------------
 
 
-def session_view(state: SittingState) -> SessionView:
-    """Build the sitting as :mod:`server.domain.views` takes it (``load_snapshot``'s result)."""
+def sitting_view(state: SittingState) -> SittingView:
+    """Build the sitting as :mod:`server.domain.views` takes it."""
     positions = sorted(state.positions.values(), key=lambda p: p.id)
     interviews = sorted(state.interviews.values(), key=lambda i: (i.position_id, i.draw_no))
-    return SessionView(
+    return SittingView(
         id=state.id,
         title=state.title,
         batch=state.batch,
@@ -1248,9 +1304,26 @@ def session_view(state: SittingState) -> SessionView:
             PositionView(p.id, p.code, p.name, p.openings, Decimal(p.shortlist_ratio))
             for p in positions
         ],
-        interviews=[interview_view(state, i) for i in interviews],
+        interviews=[_cached_view(state, i) for i in interviews],
         announced_id=state.announced_id,
+        criteria=state.criteria,
+        trim=state.trim,
     )
+
+
+#: Interview id → (the state's interview, its post, the view built from them). States share the
+#: objects of what an event left alone, so a sitting of 60 builds one interview's view per mark.
+_VIEWS: dict[int, tuple[Interview, Position, InterviewView]] = {}
+
+
+def _cached_view(state: SittingState, interview: Interview) -> InterviewView:
+    position = state.positions[interview.position_id]
+    held = _VIEWS.get(interview.id)
+    if held is not None and held[0] is interview and held[1] is position:
+        return held[2]
+    view = interview_view(state, interview)
+    _VIEWS[interview.id] = (interview, position, view)
+    return view
 
 
 def interview_view(state: SittingState, interview: Interview) -> InterviewView:
@@ -1264,6 +1337,9 @@ def interview_view(state: SittingState, interview: Interview) -> InterviewView:
         position_name=position.name,
         state=interview.state,
         marks={seat: Decimal(m.score) for seat, m in interview.marks.items()},
+        parts={
+            seat: sheets.parts_from_data(m.parts) for seat, m in interview.marks.items() if m.parts
+        },
         excused=dict(interview.excused),
         result=None if interview.result is None else Decimal(interview.result),
         dropped_high=interview.dropped_high,

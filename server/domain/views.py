@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from server.domain.scoring import fmt
+from server.domain.sheets import Criterion, sheet_score
 from server.domain.states import ANNOUNCED_STATES, SCORED_STATES, State
 
 
@@ -45,10 +47,12 @@ class InterviewView:
     signed_at: datetime | None = None
     note: str | None = None
     countdown_ends_at: datetime | None = None
+    #: A score sheet's elements per seat (评分要素); shown only once the interview is scored.
+    parts: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
 
 @dataclass
-class SessionView:
+class SittingView:
     id: int
     title: str
     batch: str
@@ -62,17 +66,32 @@ class SessionView:
     interviews: list[InterviewView]
     announced_id: int | None = None
     language: str = "zh"
+    criteria: tuple[Criterion, ...] = ()  # empty: one number per judge
+    trim: str = "total"
 
     def expected(self, interview: InterviewView) -> int:
         """Count the seats that owe a mark for ``interview`` (every seat not excused)."""
         return self.judge_count - len(interview.excused)
+
+    @cached_property
+    def interviewing(self) -> list[InterviewView]:
+        """The interviews being marked now, in the order they started (usually one)."""
+        return [i for i in self.started if i.state == State.INTERVIEWING]
+
+    @cached_property
+    def started(self) -> list[InterviewView]:
+        """The interviews started so far, in the order they started (built once a view)."""
+        started = [i for i in self.interviews if i.started_at is not None]
+        return sorted(started, key=lambda i: (i.started_at, i.id))  # type: ignore[arg-type,return-value]
 
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
-def seat_marks(session: SessionView, interview: InterviewView, reveal: bool) -> list[dict[str, Any]]:
+def seat_marks(
+    session: SittingView, interview: InterviewView, reveal: bool
+) -> list[dict[str, Any]]:
     """One entry per seat; scores and dropped flags only when ``reveal``."""
     rows = []
     for seat in range(1, session.judge_count + 1):
@@ -81,15 +100,17 @@ def seat_marks(session: SessionView, interview: InterviewView, reveal: bool) -> 
             dropped = "high"
         elif reveal and seat == interview.dropped_low:
             dropped = "low"
-        rows.append(
-            {
-                "seat": seat,
-                "submitted": seat in interview.marks,
-                "excused": seat in interview.excused,
-                "score": fmt(interview.marks.get(seat)) if reveal else None,
-                "dropped": dropped,
-            }
-        )
+        row: dict[str, Any] = {
+            "seat": seat,
+            "submitted": seat in interview.marks,
+            "excused": seat in interview.excused,
+            "score": fmt(interview.marks.get(seat)) if reveal else None,
+            "dropped": dropped,
+        }
+        if session.criteria:  # a score sheet's elements: after scoring, like the score
+            own = interview.parts.get(seat) if reveal else None
+            row["parts"] = None if own is None else {code: fmt(v) for code, v in own.items()}
+        rows.append(row)
     return rows
 
 
@@ -106,7 +127,7 @@ def outliers(marks: dict[int, Decimal], limit: Decimal = OUTLIER_POINTS) -> list
     return sorted(seat for seat, mark in marks.items() if abs(mark - median) > limit)
 
 
-def interview_for_secretary(session: SessionView, interview: InterviewView) -> dict[str, Any]:
+def interview_for_secretary(session: SittingView, interview: InterviewView) -> dict[str, Any]:
     """The interview as ``GET /api/sessions/{sid}`` and every flow endpoint show it."""
     reveal = interview.state in SCORED_STATES
     return {
@@ -132,7 +153,7 @@ def interview_for_secretary(session: SessionView, interview: InterviewView) -> d
     }
 
 
-def session_summary(session: SessionView) -> dict[str, Any]:
+def session_summary(session: SittingView) -> dict[str, Any]:
     return {
         "id": session.id,
         "title": session.title,
@@ -143,10 +164,12 @@ def session_summary(session: SessionView) -> dict[str, Any]:
         "min_scores": session.min_scores,
         "language": session.language,
         "created_at": iso(session.created_at),
+        "criteria": [c.as_data() for c in session.criteria] or None,
+        "trim": session.trim,
     }
 
 
-def session_for_secretary(session: SessionView) -> dict[str, Any]:
+def session_for_secretary(session: SittingView) -> dict[str, Any]:
     """The sitting as ``GET /api/sessions/{sid}`` shows it."""
     return {
         **session_summary(session),
@@ -164,28 +187,23 @@ def session_for_secretary(session: SessionView) -> dict[str, Any]:
     }
 
 
-def _started(session: SessionView) -> list[InterviewView]:
-    started = [i for i in session.interviews if i.started_at is not None]
-    return sorted(started, key=lambda i: (i.started_at, i.id))  # type: ignore[arg-type,return-value]
+def _started(session: SittingView) -> list[InterviewView]:
+    return session.started
 
 
-def judge_interview(session: SessionView, seat: int) -> InterviewView | None:
+def judge_interview(session: SittingView, seat: int) -> InterviewView | None:
     """The interview a seat's phone shows: one it owes a mark for, else the live one, else the last."""
-    started = _started(session)
-    for interview in started:
-        if (
-            interview.state == State.INTERVIEWING
-            and seat not in interview.marks
-            and seat not in interview.excused
-        ):
+    interviewing = session.interviewing
+    for interview in interviewing:
+        if seat not in interview.marks and seat not in interview.excused:
             return interview
-    interviewing = [i for i in started if i.state == State.INTERVIEWING]
     if interviewing:
         return interviewing[-1]
+    started = session.started
     return started[-1] if started else None
 
 
-def judge_state(session: SessionView, seat: int) -> dict[str, Any]:
+def judge_state(session: SittingView, seat: int) -> dict[str, Any]:
     """The ``state`` frame for one judge seat: never another seat's mark."""
     interview = judge_interview(session, seat)
     if interview is None:
@@ -200,7 +218,7 @@ def judge_state(session: SessionView, seat: int) -> dict[str, Any]:
             "submitted": 0,
             "expected": 0,
             "excused": False,
-        }
+        } | _sheet_fields(session, None, seat)
     return {
         "type": "state",
         "seat": seat,
@@ -218,7 +236,32 @@ def judge_state(session: SessionView, seat: int) -> dict[str, Any]:
         "submitted": len(interview.marks),
         "expected": session.expected(interview),
         "excused": seat in interview.excused,
+    } | _sheet_fields(session, interview, seat)
+
+
+def _sheet_fields(
+    session: SittingView, interview: InterviewView | None, seat: int
+) -> dict[str, Any]:
+    """A score sheet's elements for a judge's phone, and that seat's own parts (no one else's)."""
+    if not session.criteria:
+        return {}
+    own = interview.parts.get(seat) if interview is not None else None
+    return {
+        "criteria": [c.as_data() for c in session.criteria],
+        "my_parts": None if own is None else {code: fmt(v) for code, v in own.items()},
     }
+
+
+def element_averages(session: SittingView, interview: InterviewView) -> list[dict[str, Any]] | None:
+    """Each element's average under per-element trimming, as the display shows it; else None."""
+    if not session.criteria or session.trim != "per_criterion" or len(interview.parts) < 3:
+        return None
+    outcome = sheet_score(interview.parts, session.criteria, session.trim, session.result_decimals)
+    averages = outcome.averages(session.result_decimals)
+    return [
+        {"code": c.code, "name": c.name, "max": fmt(c.max), "average": averages[c.code]}
+        for c in session.criteria
+    ]
 
 
 def spoken_mark(mark: Decimal) -> str:
@@ -232,7 +275,7 @@ def _post(position_name: str) -> str:
     return f"{position_name}岗位"
 
 
-def speech(session: SessionView, interview: InterviewView) -> str | None:
+def speech(session: SittingView, interview: InterviewView) -> str | None:
     """The sentence the hall display speaks for an announced interview, in the sitting's language.
 
     The dropped marks are read as people say them; the result keeps exactly its decimals. A
@@ -260,9 +303,9 @@ def speech(session: SessionView, interview: InterviewView) -> str | None:
     return "，".join(parts)
 
 
-def display_state(session: SessionView) -> dict[str, Any]:
+def display_state(session: SittingView) -> dict[str, Any]:
     """The ``state`` frame for the hall display: no mark or result before the announcement."""
-    interviewing = [i for i in _started(session) if i.state == State.INTERVIEWING]
+    interviewing = session.interviewing
     current = None
     if interviewing:
         live = interviewing[-1]
@@ -289,6 +332,9 @@ def display_state(session: SessionView) -> dict[str, Any]:
             "signed_at": iso(shown.signed_at),
             "speech": speech(session, shown),
         }
+        elements = element_averages(session, shown)
+        if elements is not None:
+            announcement["elements"] = elements
     return {
         "type": "state",
         "session": {"id": session.id, "title": session.title, "batch": session.batch},

@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 from sqlmodel import Session
 
-from server.domain import ranking
+from server.domain import ranking, sitting
 from server.domain.ranking import SittingRanking
 from server.domain.states import State
-from server.domain.views import InterviewView, SessionView
-from server.errors import ScoringInProgress
-from server.store import components
+from server.domain.views import InterviewView, SittingView
+from server.errors import NotFound, ScoringInProgress
+from server.store import components, sittings
 from server.store import repository as repo
 
 #: China keeps one time zone and no daylight saving: times shown to people are Beijing time.
@@ -26,7 +26,7 @@ BEIJING = timezone(timedelta(hours=8), "北京时间")
 
 @dataclass(frozen=True)
 class Record:
-    session: SessionView
+    session: SittingView
     ranking: SittingRanking
     audit: list[str]
     head_seq: int
@@ -40,15 +40,28 @@ class Record:
         return held_on(self.session)
 
 
-def held_on(session: SessionView) -> datetime:
+def held_on(session: SittingView) -> datetime:
     """The sitting's date: its first interview's start, else when it was set up (Beijing)."""
     started = [i.started_at for i in session.interviews if i.started_at is not None]
     return local(min(started) if started else session.created_at)
 
 
+def read_view(db: Session, sitting_id: int) -> SittingView:
+    """Fold the sitting's chain as this transaction sees it; raise ``NotFound`` if unknown.
+
+    Exports are not hot: they read the record itself, in the same transaction as the rest of
+    what they print, rather than a live process's memory (the CLI has none).
+    """
+    repo.get_sitting(db, sitting_id)
+    live = sittings.load(db.connection(), sitting_id)
+    if live is None:
+        raise NotFound(f"场次 {sitting_id} 不存在。", f"There is no sitting {sitting_id}.")
+    return sitting.sitting_view(live.state)
+
+
 def read_record(db: Session, session_id: int) -> Record:
     """Read one sitting's record; raise ``NotFound`` for an unknown sitting."""
-    session = repo.load_snapshot(db, session_id)
+    session = read_view(db, session_id)
     specs = components.specs(db, session_id)
     scores = components.scores(db, session_id)
     ranked = ranking.rank_sitting(session, specs, scores)
@@ -66,7 +79,7 @@ def read_record(db: Session, session_id: int) -> Record:
 
 def read_ranking(db: Session, session_id: int) -> SittingRanking:
     """Rank a sitting's posts (no audit log or signatures read); raise ``NotFound`` if unknown."""
-    session = repo.load_snapshot(db, session_id)
+    session = read_view(db, session_id)
     specs = components.specs(db, session_id)
     return ranking.rank_sitting(session, specs, components.scores(db, session_id))
 
@@ -80,7 +93,7 @@ def local_text(moment: datetime | None) -> str:
 
 
 def dropped_seat(interview: InterviewView, seat: int) -> str | None:
-    """"high" or "low" when this seat's mark was dropped, once the interview is scored."""
+    """ "high" or "low" when this seat's mark was dropped, once the interview is scored."""
     if interview.result is None:
         return None
     if seat == interview.dropped_high:
@@ -91,8 +104,13 @@ def dropped_seat(interview: InterviewView, seat: int) -> str | None:
 
 
 STATE_ZH = {
-    "waiting": "候考", "interviewing": "面试中", "scored": "已评分", "announced": "已公布",
-    "confirmed": "已签字确认", "absent": "缺考", "disputed": "有异议",
+    "waiting": "候考",
+    "interviewing": "面试中",
+    "scored": "已评分",
+    "announced": "已公布",
+    "confirmed": "已签字确认",
+    "absent": "缺考",
+    "disputed": "有异议",
 }
 
 UNRANKED_ZH = {
@@ -134,7 +152,7 @@ def _percent(weight: Any) -> str:
 # --- exports while scoring --------------------------------------------------------------------
 
 
-def ensure_not_scoring(session: SessionView) -> None:
+def ensure_not_scoring(session: SittingView) -> None:
     """Raise ``ScoringInProgress`` while an interview of the sitting is being scored.
 
     The audit log and the XLSX audit sheet carry every mark as it is submitted; handing them out
@@ -180,13 +198,13 @@ def safe_filename_part(text: str, limit: int = 80) -> str:
     return text[:limit].strip(" ._") or "场次"
 
 
-def export_filename(session: SessionView, suffix: str, kind: str = "面试成绩") -> str:
+def export_filename(session: SittingView, suffix: str, kind: str = "面试成绩") -> str:
     """The default name of an export, e.g. ``面试成绩-2026年竞聘上岗面试-2026-11-30.xlsx``."""
     day: date = held_on(session).date()
     return f"{kind}-{safe_filename_part(session.title)}-{day.isoformat()}.{suffix}"
 
 
-def ascii_filename(session: SessionView, suffix: str, kind: str = "scores") -> str:
+def ascii_filename(session: SittingView, suffix: str, kind: str = "scores") -> str:
     """An ASCII stand-in for clients that ignore ``filename*``."""
     return f"{kind}-session-{session.id}-{held_on(session).date().isoformat()}.{suffix}"
 

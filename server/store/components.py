@@ -3,26 +3,22 @@
 A sitting with no component ranks by the interview score alone. Each component carries a weight,
 a fraction of the total written as decimal text ("0.4"); the interview keeps ``1 − Σ weights``,
 which must stay above zero (:func:`server.domain.ranking.interview_weight`). The secretary enters
-each candidate's component score; every write appends its audit event in the same transaction.
+each candidate's component score; the rules of both writes are the sitting's decider's
+(``AddComponent``, ``ScoreComponent`` in :mod:`server.domain.sitting`), written by
+:mod:`server.store.sittings`. What is here are the tables and their queries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from server.domain import ranking, scoring
-from server.domain.scoring import fmt
-from server.errors import DuplicateEntry, NotFound
+from server.domain import ranking
 from server.store import repository as repo
 from server.store.models import utcnow
-
-#: Places a component score may have (a written test is often marked to the half or hundredth).
-SCORE_DECIMALS = 2
 
 
 class Component(SQLModel, table=True):
@@ -47,9 +43,8 @@ class ComponentScore(SQLModel, table=True):
 
 def list_components(db: Session, session_id: int) -> list[Component]:
     repo.get_sitting(db, session_id)
-    return list(
-        db.exec(select(Component).where(Component.session_id == session_id).order_by(Component.id)).all()  # type: ignore[arg-type]
-    )
+    query = select(Component).where(Component.session_id == session_id)
+    return list(db.exec(query.order_by(Component.id)).all())  # type: ignore[arg-type]
 
 
 def specs(db: Session, session_id: int) -> list[ranking.ComponentSpec]:
@@ -71,75 +66,3 @@ def scores(db: Session, session_id: int) -> dict[int, dict[int, Decimal]]:
     for row in rows:
         out.setdefault(row.interview_id, {})[row.component_id] = Decimal(row.score)
     return out
-
-
-def create_component(db: Session, session_id: int, name: str, weight: Decimal) -> Component:
-    """Add a weighted component; the interview must keep a weight above zero."""
-    existing = list_components(db, session_id)
-    if any(c.name == name for c in existing):
-        raise DuplicateEntry(
-            f"本场次已有名为“{name}”的成绩组成部分。",
-            f"This sitting already has a component named “{name}”.",
-        )
-    planned = [ranking.ComponentSpec(c.id or 0, c.name, Decimal(c.weight)) for c in existing]
-    ranking.interview_weight([*planned, ranking.ComponentSpec(0, name, weight)])
-    component = Component(session_id=session_id, name=name, weight=fmt(weight) or "0")
-    db.add(component)
-    db.flush()
-    repo.append_event(
-        db,
-        session_id,
-        "secretary",
-        "component.created",
-        {"component_id": component.id, "name": name, "weight": component.weight},
-    )
-    return component
-
-
-@dataclass(frozen=True)
-class ScoreEntry:
-    session_id: int
-    interview_id: int
-    component_id: int
-    score: str
-    old_score: str | None
-
-
-def set_score(db: Session, interview_id: int, component_id: int, raw: object) -> ScoreEntry:
-    """Enter or correct one candidate's score for a component; a correction keeps the old one in the log."""
-    interview = repo.get_interview(db, interview_id)
-    component = db.get(Component, component_id)
-    if component is None or component.session_id != interview.session_id:
-        raise NotFound(
-            f"本场次没有编号为 {component_id} 的成绩组成部分。",
-            f"This sitting has no component {component_id}.",
-        )
-    value = scoring.parse_mark(raw, SCORE_DECIMALS)
-    text = fmt(value) or "0"
-    row = db.exec(
-        select(ComponentScore).where(
-            ComponentScore.interview_id == interview_id, ComponentScore.component_id == component_id
-        )
-    ).first()
-    old = None if row is None else row.score
-    if row is None:
-        row = ComponentScore(interview_id=interview_id, component_id=component_id, score=text)
-    else:
-        row.score = text
-        row.at = utcnow()
-    db.add(row)
-    db.flush()
-    repo.append_event(
-        db,
-        interview.session_id,
-        "secretary",
-        "component.scored",
-        {
-            "interview_id": interview_id,
-            "component_id": component_id,
-            "name": component.name,
-            "score": text,
-            "old_score": old,
-        },
-    )
-    return ScoreEntry(interview.session_id, interview_id, component_id, text, old)

@@ -7,7 +7,9 @@ engine and pool and never block the writer. PostgreSQL uses the same code path.
 
 Group commit: while one transaction is committing (an fsync, ~4 ms here), the writes that arrive
 queue up; the writer then runs all of them, each in its own SAVEPOINT, inside one transaction
-and commits once. A write that raises rolls back to its savepoint only; the others stand. No
+and commits once. A write that raises rolls back to its savepoint only; the others stand (a
+write alone in its batch needs no savepoint: its error rolls the transaction back). Listeners
+(the live sittings' memory, :mod:`server.store.sittings`) hear whether each batch committed. No
 caller hears back, success or error, before that one commit returns, so nothing is acknowledged
 or broadcast before it is durable. Nobody waits for a batch to fill: a write that finds the
 writer idle runs at once, alone.
@@ -23,16 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -48,6 +53,81 @@ T = TypeVar("T")
 MAX_BATCH = 64
 
 # The tables and the triggers that keep the audit log append-only: server/store/migrations.
+
+# --- several processes on one PostgreSQL database (DESIGN section 7) ------------------------------
+
+#: Namespaces of the two-key advisory locks (``pg_advisory_xact_lock(namespace, id)``): a
+#: sitting's writes, a campaign's, and the first start's password. Migrations take a one-key lock
+#: of their own (server/store/migrations), which PostgreSQL keeps apart from two-key ones.
+LOCK_SITTING = 0x4B53  # "KS"
+LOCK_CAMPAIGN = 0x4B43  # "KC"
+LOCK_BOOTSTRAP = 0x4B42  # "KB"
+LOCK_IDS = 0x4B49  # "KI", keyed by the table
+
+#: The LISTEN/NOTIFY channel every process hears committed sitting events on (server/pgbus.py).
+CHANNEL = "kiosk"
+
+_LOCKS_HELD = "kiosk_advisory_locks"
+
+
+class Contended(Exception):
+    """A lock another process holds, wanted by a transaction that already holds one.
+
+    Waiting then could deadlock with that process (each holding what the other wants), so the
+    writer commits what its batch has done so far and runs this job again first in a new
+    transaction, where it may wait (:func:`advisory_lock`).
+    """
+
+
+def advisory_lock(conn: Connection, namespace: int, key: int) -> None:
+    """PostgreSQL: hold (namespace, key) until this transaction ends; SQLite: nothing to do.
+
+    The first lock of a transaction is waited for; a later one (a batch of several sittings) is
+    only tried, and :class:`Contended` raised if another process holds it. A transaction only
+    ever waits while it holds no lock, so no two processes can wait on each other.
+    """
+    if conn.dialect.name != "postgresql":
+        return  # one process per SQLite file, and BEGIN IMMEDIATE: already serialised
+    held: set[tuple[int, int]] = conn.info.setdefault(_LOCKS_HELD, set())
+    params = {"n": namespace, "k": key}
+    if not held:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:n, :k)"), params)
+    elif not conn.execute(text("SELECT pg_try_advisory_xact_lock(:n, :k)"), params).scalar():
+        raise Contended(f"lock ({namespace}, {key}) is held by another process")
+    held.add((namespace, key))
+
+
+@contextlib.contextmanager
+def exclusive(engine: Engine, namespace: int, key: int) -> Iterator[None]:
+    """PostgreSQL: run the block in one process at a time (a session lock); SQLite: just run it."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:n, :k)"), {"n": namespace, "k": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:n, :k)"), {"n": namespace, "k": key})
+            conn.commit()
+
+
+def notify(conn: Connection, payload: str) -> None:
+    """PostgreSQL: tell every process's listener ``payload`` once this transaction commits."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+
+
+def lock_ids(conn: Connection, table: str) -> None:
+    """PostgreSQL: reserve ``table``'s ids alone until this transaction ends.
+
+    Ids are handed out as the highest so far plus one (campaign rows, a roster's block) or from
+    ``id_counter`` (sittings' rows): either way two processes must not read the same highest
+    id before either commits. A row lock on the counter could deadlock two writers that reserve
+    two tables in opposite orders; an advisory lock taken like the others cannot.
+    """
+    advisory_lock(conn, LOCK_IDS, zlib.crc32(table.encode()) & 0x7FFFFFFF)
 
 
 def is_sqlite(url: str) -> bool:
@@ -205,15 +285,31 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver (the sqlite3 module leaves transactions to us, above): the
+        # statement needs no compiling or result, and every write transaction begins here.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
 
 @dataclass(eq=False)
 class _Job:
-    fn: Callable[[Session], Any]
+    fn: Callable[[Any], Any]
     future: concurrent.futures.Future[Any]
+    #: Given the transaction's Connection (SQLAlchemy Core) instead of an ORM Session.
+    core: bool = False
+    #: Called on the writer with ``fn``'s result once its savepoint is released.
+    staged: Callable[[Any], None] | None = None
+    #: Its future is marked running (a job put off by :class:`Contended` runs again later).
+    running: bool = False
+
+
+class BatchListener(Protocol):
+    """Told by the writer, on its thread, how each batch ended."""
+
+    def committed(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
 
 
 class Database:
@@ -228,6 +324,8 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=2)
             self.read_engine = create_engine(url, pool_pre_ping=True, pool_size=8)
+            # A new transaction holds no advisory lock yet (see advisory_lock).
+            event.listen(self.write_engine, "begin", lambda conn: conn.info.pop(_LOCKS_HELD, None))
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="kiosk-writer", daemon=True)
         self._writer_started = False
@@ -236,8 +334,17 @@ class Database:
         #: Counters for the benchmark and the curious: transactions committed, writes in them.
         self.commits = 0
         self.writes = 0
+        #: Jobs put off to the next transaction: a sitting another process had locked (Contended).
+        self.deferred = 0
         #: The SQLite file this process serves through this object (locked, checkpointed on close).
         self._served: Path | None = None
+        #: Told after every batch whether it committed (the live sittings' memory).
+        self.listeners: list[BatchListener] = []
+        #: The writer thread's connection, kept between batches (only that thread touches it).
+        self._writer_conn: Connection | None = None
+        #: PostgreSQL backend pids the writer has used: its own notifications, which the
+        #: process has already told its screens of (server/pgbus.py ignores them).
+        self.writer_pids: set[int] = set()
 
     def open_for_serving(self) -> None:
         """Before serving: hold the file's lock and check its integrity (SQLite), or raise StartRefused."""
@@ -260,14 +367,30 @@ class Database:
 
     def submit(self, fn: Callable[[Session], T]) -> concurrent.futures.Future[T]:
         """Queue ``fn`` for the writer; the future settles only after its transaction commits."""
+        self._start()
+        job = _Job(fn, concurrent.futures.Future())
+        self._jobs.put(job)
+        return job.future
+
+    def submit_core(
+        self, fn: Callable[[Connection], T], staged: Callable[[T], None] | None = None
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``fn`` for the writer with the transaction's Connection (no ORM).
+
+        ``staged`` runs on the writer once ``fn``'s savepoint holds, before the commit; the
+        listeners then hear whether the batch committed.
+        """
+        self._start()
+        job = _Job(fn, concurrent.futures.Future(), core=True, staged=staged)
+        self._jobs.put(job)
+        return job.future
+
+    def _start(self) -> None:
         if not self._writer_started:
             with self._start_lock:
                 if not self._writer_started:
                     self._writer.start()
                     self._writer_started = True
-        job = _Job(fn, concurrent.futures.Future())
-        self._jobs.put(job)
-        return job.future
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in a write transaction on the writer thread; return after the commit."""
@@ -280,13 +403,26 @@ class Database:
     # --- the writer thread -----------------------------------------------------------------
 
     def _write_loop(self) -> None:
+        try:
+            self._write_batches()
+        finally:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
+
+    def _write_batches(self) -> None:
         stopping = False
-        while not stopping:
-            job = self._jobs.get()
-            if job is None:
-                return
-            batch = [job]
-            while len(batch) < MAX_BATCH:
+        carried: list[_Job] = []  # put off by the last batch (Contended): they go first
+        while True:
+            if not carried:
+                if stopping:
+                    return
+                job = self._jobs.get()
+                if job is None:
+                    return
+                carried = [job]
+            batch = carried
+            while len(batch) < MAX_BATCH and not stopping:
                 try:
                     more = self._jobs.get_nowait()
                 except queue.Empty:
@@ -295,15 +431,52 @@ class Database:
                     stopping = True
                     break
                 batch.append(more)
-            self._commit_batch(batch)
+            carried = self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[_Job]) -> None:
-        """Run every job of ``batch`` in its own savepoint of one transaction; commit once."""
+    def _commit_batch(self, batch: list[_Job]) -> list[_Job]:
+        """Run every job of ``batch`` in its own savepoint of one transaction; commit once.
+
+        Return the jobs put off: from the first that met a lock another process holds
+        (:class:`Contended`) on, in order; they run first in the next transaction.
+        """
         outcomes: list[tuple[_Job, bool, Any]] = []
+        deferred: list[_Job] = []
         try:
-            with self.write_engine.connect() as conn, conn.begin():
-                for job in batch:
-                    if not job.future.set_running_or_notify_cancel():
+            # One connection for the writer's life: a pool checkout and its reset (a ROLLBACK)
+            # per batch cost more than a mark's own statements. A failed batch drops it.
+            if self._writer_conn is None:
+                self._writer_conn = self.write_engine.connect()
+                if not self.sqlite:
+                    pid = getattr(self._writer_conn.connection.driver_connection, "info", None)
+                    if pid is not None:
+                        self.writer_pids.add(int(pid.backend_pid))
+            conn = self._writer_conn
+            with conn.begin():
+                for n, job in enumerate(batch):
+                    if not job.running:
+                        if not job.future.set_running_or_notify_cancel():
+                            continue
+                        job.running = True
+                    if job.core:
+                        if len(batch) == 1:
+                            # Alone in its transaction: no savepoint (two statements fewer); an
+                            # error rolls the whole transaction back and reaches the caller below.
+                            value = job.fn(conn)
+                            if job.staged is not None:
+                                job.staged(value)
+                            outcomes.append((job, True, value))
+                            continue
+                        try:
+                            with conn.begin_nested():
+                                value = job.fn(conn)
+                            if job.staged is not None:
+                                job.staged(value)
+                            outcomes.append((job, True, value))
+                        except Contended:
+                            deferred = batch[n:]
+                            break
+                        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                            outcomes.append((job, False, exc))
                         continue
                     session = Session(
                         bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
@@ -311,15 +484,33 @@ class Database:
                     try:
                         with session.begin():
                             outcomes.append((job, True, job.fn(session)))
+                    except Contended:
+                        deferred = batch[n:]
+                        break
                     except BaseException as exc:  # noqa: BLE001 - handed to the caller
                         outcomes.append((job, False, exc))
                     finally:
                         session.close()
+        except Contended:
+            # Alone in its transaction, the job met a second lock another process holds: nothing
+            # of it stands; it runs again, first in a new transaction, after a moment.
+            for listener in self.listeners:
+                listener.rolled_back()
+            time.sleep(0.002)
+            return batch
         except BaseException as exc:  # noqa: BLE001 - the commit failed: nobody's write stands
+            if self._writer_conn is not None:
+                with contextlib.suppress(Exception):
+                    self._writer_conn.close()
+                self._writer_conn = None
+            for listener in self.listeners:
+                listener.rolled_back()
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(exc)
-            return
+            return []
+        for listener in self.listeners:
+            listener.committed()
         self.commits += 1
         self.writes += len(outcomes)
         for job, ok, value in outcomes:
@@ -327,6 +518,10 @@ class Database:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+        self.deferred += len(deferred)
+        if deferred and deferred[0] is batch[0]:
+            time.sleep(0.002)  # nothing done (a job wanting two locks): let the holder finish
+        return deferred
 
     def integrity_ok(self) -> bool:
         if not self.sqlite:

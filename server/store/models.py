@@ -1,4 +1,10 @@
-"""The tables. Marks and results are stored as their exact decimal text, never as floats."""
+"""The tables. Marks and results are stored as their exact decimal text, never as floats.
+
+In code the interview day is a *sitting* (:class:`Sitting`, ``server.domain.sitting``); the
+columns that point at one keep the landed release's name, ``session_id``, as do the URLs
+(``/api/sessions/...``): renaming them would change the wire contract and every database
+already written. A "session" in Python code is a database session.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
 
 #: Ids are 32-bit integer columns on PostgreSQL; a larger id can name nothing and must be
 #: refused before it reaches a query (psycopg binds it as the column's type and fails).
@@ -39,11 +44,23 @@ class Sitting(SQLModel, table=True):
     min_scores: int
     #: The language of the judges' and the display's pages and of the spoken result.
     language: str = Field(default="zh", max_length=5)
+    #: A score sheet by element (评分要素, migration 0005): ``[{"code", "name", "max"}]`` as JSON
+    #: text, null for one number per judge; ``trim`` is ``total`` or ``per_criterion``.
+    criteria: str | None = Field(default=None)
+    trim: str = Field(default="total", max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
     announced_id: int | None = None
     #: Set when the secretary removes a sitting that never started: it is hidden and its links
     #: refused, while its rows and audit chain stay (the chain cannot be deleted).
     removed_at: datetime | None = None
+
+
+class IdCounter(SQLModel, table=True):
+    """The highest id handed out per table (migration 0003): a removed row's id is never reused."""
+
+    __tablename__ = "id_counter"
+    name: str = Field(primary_key=True, max_length=40)
+    last: int
 
 
 class Token(SQLModel, table=True):

@@ -729,7 +729,7 @@ def test_evolve_refuses_a_chain_that_is_not_one() -> None:
 def test_the_view_is_built_from_the_state() -> None:
     state = run(sitting(), sd.AddPosition(9, "Z0", "前置岗"), sd.AddInterview(300, 1, "前置", "Z0"))
     state = run(scored(state, 102), sd.Excuse(101, 2, "回避"))
-    view = sd.session_view(state)
+    view = sd.sitting_view(state)
     assert [p.code for p in view.positions] == ["Z0", "A1"]  # by id
     assert [i.id for i in view.interviews] == [300, 101, 102, 103]  # by post id, then draw
     assert view.version == state.version

@@ -7,7 +7,7 @@ an absence. Every step is also written down as the decider's command. Afterwards
 
 - each command, decided against the fold of the events before it, gives exactly the events the
   server recorded for it (same kinds, actors and data), or the same named error and message;
-- the fold of the whole chain, through :func:`sitting.session_view`, shows what
+- the fold of the whole chain, through :func:`sitting.sitting_view`, shows what
   ``GET /api/sessions/{sid}`` and the display show.
 
 Then random command sequences run through today's repository functions on a real SQLite file
@@ -36,6 +36,7 @@ from server.domain import views
 from server.errors import KioskError
 from server.store import repository as repo
 from server.store.engine import Database
+from tests.direct import Direct, rows_view
 from tests.domain import test_decider as decider
 from tests.support import Api, ServerProcess, Socket, judge
 
@@ -362,7 +363,7 @@ def test_the_fold_of_the_record_is_what_the_server_shows(api: Api, replay: Any) 
     _, sid, display, chain = replay
     state = sd.fold(chain)
     assert state is not None and state.version == len(chain)
-    view = sd.session_view(state)
+    view = sd.sitting_view(state)
     same_but_times(views.session_for_secretary(view), api.get_session(sid))
     shown = api.call("GET", f"/api/display/{display}/state", 200).json()
     same_but_times(views.display_state(view), shown)
@@ -397,37 +398,12 @@ def test_the_replayed_sitting_went_where_it_was_meant_to(replay: Any) -> None:
     assert sum("detail_en" in s.answer for s in script.steps) >= 15
 
 
-# --- random sequences: the decider and the repository side by side ---------------------------------
+# --- random sequences: the decider and the store side by side ---------------------------------
 #
-# The same random command sequences as tests/domain/test_decider.py, each run through today's
-# repository functions on a real SQLite database and through the decider: the same events (or the
-# same error, in both languages), the same acks, and at the end the same snapshot.
-
-REPOSITORY: dict[type, Any] = {
-    sd.Start: lambda db, sid, c: repo.start(db, c.interview_id, c.countdown_minutes),
-    sd.SetCountdown: lambda db, sid, c: repo.set_countdown(db, c.interview_id, c.minutes),
-    sd.Excuse: lambda db, sid, c: repo.excuse(db, c.interview_id, c.seat, c.reason),
-    sd.Reopen: lambda db, sid, c: repo.reopen(db, c.interview_id, c.seat, c.reason),
-    sd.Submit: lambda db, sid, c: repo.submit_mark(
-        db, sid, c.seat, c.request_id, c.interview_id, c.score
-    ),
-    sd.Announce: lambda db, sid, c: repo.announce(db, c.interview_id),
-    sd.Absent: lambda db, sid, c: repo.mark_absent(db, c.interview_id),
-    sd.Dispute: lambda db, sid, c: repo.dispute(db, c.interview_id, c.note),
-    sd.Sign: lambda db, sid, c: repo.sign(db, sid, c.interview_id, c.strokes),
-    sd.CorrectInterview: lambda db, sid, c: repo.correct_interview(
-        db, c.interview_id, changes(c, "draw_no", "candidate_name", "position_code")
-    ),
-    sd.RemoveInterview: lambda db, sid, c: repo.remove_interview(db, c.interview_id),
-    sd.CorrectSitting: lambda db, sid, c: repo.correct_sitting(
-        db, sid, changes(c, "title", "judge_count", "min_scores")
-    ),
-}
-
-
-def changes(command: Any, *names: str) -> dict[str, Any]:
-    """A correction's fields as the API hands them to the store: those given."""
-    return {n: getattr(command, n) for n in names if getattr(command, n) is not None}
+# The same random command sequences as tests/domain/test_decider.py, each run through the store
+# (the writer, on a real SQLite file) and through the decider on a state of the test's own: the
+# same events (or the same error, in both languages) and the same acks; at the end the rows the
+# store keeps beside the chain (what queries and exports read) show what the fold shows.
 
 
 @pytest.fixture(scope="module")
@@ -443,36 +419,33 @@ def events_after(db: Database, sid: int, seq: int) -> list[sd.Recorded]:
     return [sd.Recorded.from_line(json.loads(line)) for line in lines][seq:]
 
 
-def new_sitting(db: Database, min_scores: int) -> tuple[int, dict[int, int]]:
-    """A sitting of five seats and four waiting candidates, written by the repository."""
-    fields = {
-        "title": "随机",
-        "batch": "",
-        "judge_count": 5,
-        "score_decimals": 1,
-        "result_decimals": 2,
-        "min_scores": min_scores,
-        "language": "zh",
-    }
-    sid = db.write_sync(lambda s: repo.create_sitting(s, fields)).id
-    post = {"code": "A1", "name": "综合岗", "openings": 1, "shortlist_ratio": "2"}
-    db.write_sync(lambda s: repo.create_position(s, sid, post))
+def new_sitting(direct: Direct, min_scores: int) -> tuple[int, dict[int, int]]:
+    """A sitting of five seats and four waiting candidates, written by the store."""
+    sid = direct.sitting("随机", judge_count=5, min_scores=min_scores)
+    direct.position(sid, "A1", "综合岗", ratio="2")
     real = {}
     for n, logical in enumerate(decider.IIDS, start=1):
-        real[logical] = db.write_sync(
-            lambda s, n=n: repo.create_interview(s, sid, n, f"考生{n}", "A1")
-        ).id
+        real[logical] = direct.interview(sid, n, f"考生{n}", "A1")
     return sid, real
+
+
+def keep_strokes(command: Any) -> Any:
+    if not isinstance(command, sd.Sign):
+        return None
+    return lambda conn, state: repo.store_signature(
+        conn, command.interview_id, sd.signature_payload(command.strokes)
+    )
 
 
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(min_scores=st.integers(3, 5), steps=decider.STEPS)
-def test_random_commands_decide_as_the_repository_does(
+def test_random_commands_decide_as_the_store_records(
     database: Database, min_scores: int, steps: list[Any]
 ) -> None:
-    sid, real = new_sitting(database, min_scores)
+    direct = Direct(database)
+    sid, real = new_sitting(direct, min_scores)
     state = sd.fold(events_after(database, sid, 0))
     assert state is not None
     fallback = tuple(real.values())
@@ -493,7 +466,7 @@ def test_random_commands_decide_as_the_repository_does(
             except KioskError as refused:
                 events, error = [], refused
             try:
-                answer = database.write_sync(lambda s, c=command: REPOSITORY[type(c)](s, sid, c))
+                outcome = direct.run(sid, command, keep_strokes(command))
             except KioskError as theirs:
                 assert error is not None, f"{command!r}: the store refused, the decider did not"
                 assert (type(error), error.message, error.message_en) == (
@@ -507,22 +480,16 @@ def test_random_commands_decide_as_the_repository_does(
             assert [(e.kind, e.actor, e.data) for e in events] == [
                 (r.kind, r.actor, dict(r.data)) for r in recorded
             ], command
+            assert [(r.kind, r.data) for r in outcome.events] == [(r.kind, dict(r.data)) for r in recorded]
             if isinstance(command, sd.Submit):
                 ack = sd.acknowledge(state, command, events)
-                assert (ack.request_id, ack.interview_id, ack.score, ack.replay) == (
-                    answer.request_id,
-                    answer.interview_id,
-                    answer.score,
-                    answer.replay,
-                )
+                assert ack == outcome.ack
             state = sd.fold(recorded, state)
             assert state is not None
-    snapshot = database.read_sync(lambda s: repo.load_snapshot(s, sid))
-    same_but_times(
-        views.session_for_secretary(sd.session_view(state)), views.session_for_secretary(snapshot)
-    )
-    same_but_times(views.display_state(sd.session_view(state)), views.display_state(snapshot))
+            assert direct.kiosk.sittings.current(sid) == state  # memory is the fold of the record
+    rows = rows_view(database, sid)
+    folded = sd.sitting_view(state)
+    same_but_times(views.session_for_secretary(folded), views.session_for_secretary(rows))
+    same_but_times(views.display_state(folded), views.display_state(rows))
     for seat in range(1, 6):
-        same_but_times(
-            views.judge_state(sd.session_view(state), seat), views.judge_state(snapshot, seat)
-        )
+        same_but_times(views.judge_state(folded, seat), views.judge_state(rows, seat))

@@ -304,7 +304,7 @@ def test_any_sequence_of_actions_follows_the_contract_diagram(actions: list[Acti
 
 
 @st.composite
-def sittings(draw: Any) -> views.SessionView:
+def sittings(draw: Any) -> views.SittingView:
     """A sitting of random interviews in random states; every mark text is unique in it."""
     from datetime import UTC, datetime, timedelta
 
@@ -354,7 +354,7 @@ def sittings(draw: Any) -> views.SessionView:
             )
         )
     announced = [i.id for i in interviews if i.state in states.ANNOUNCED_STATES]
-    return views.SessionView(
+    return views.SittingView(
         id=1,
         title="场次",
         batch="",
@@ -382,7 +382,7 @@ def _secret_texts(interview: views.InterviewView) -> dict[str, int | None]:
 
 @settings(max_examples=300, deadline=None)
 @given(sittings())
-def test_a_judge_never_sees_another_seats_mark(session: views.SessionView) -> None:
+def test_a_judge_never_sees_another_seats_mark(session: views.SittingView) -> None:
     for seat in range(1, session.judge_count + 1):
         frame = views.judge_state(session, seat)
         text = json.dumps(frame, ensure_ascii=False)
@@ -399,7 +399,7 @@ def test_a_judge_never_sees_another_seats_mark(session: views.SessionView) -> No
 @settings(max_examples=300, deadline=None)
 @given(sittings())
 def test_the_display_sees_nothing_of_an_interview_before_its_announcement(
-    session: views.SessionView,
+    session: views.SittingView,
 ) -> None:
     text = json.dumps(views.display_state(session), ensure_ascii=False)
     for interview in session.interviews:
@@ -422,7 +422,7 @@ def test_the_display_sees_nothing_of_an_interview_before_its_announcement(
 @settings(max_examples=300, deadline=None)
 @given(sittings())
 def test_the_secretary_sees_no_mark_while_others_are_still_scoring(
-    session: views.SessionView,
+    session: views.SittingView,
 ) -> None:
     shown = views.session_for_secretary(session)
     for interview, out in zip(session.interviews, shown["interviews"], strict=True):

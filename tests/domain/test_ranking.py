@@ -17,7 +17,7 @@ from server.domain.ranking import (
     total_score,
 )
 from server.domain.states import State
-from server.domain.views import InterviewView, PositionView, SessionView
+from server.domain.views import InterviewView, PositionView, SittingView
 from server.errors import Unprocessable
 
 D = Decimal
@@ -212,8 +212,8 @@ def test_shortlist_size_is_the_exact_ceiling(openings, ratio, size) -> None:
     assert shortlist_size(openings, D(ratio)) == size
 
 
-def sitting(positions: list[PositionView], interviews: list[InterviewView]) -> SessionView:
-    return SessionView(
+def sitting(positions: list[PositionView], interviews: list[InterviewView]) -> SittingView:
+    return SittingView(
         id=1, title="场次", batch="", judge_count=5, score_decimals=1, result_decimals=2,
         min_scores=5, created_at=datetime(2026, 11, 24, tzinfo=UTC), version=1,
         positions=positions, interviews=interviews,

@@ -8,13 +8,13 @@ import pytest
 from server.domain import views
 from server.domain.scoring import interview_score
 from server.domain.states import State
-from server.domain.views import InterviewView, SessionView
+from server.domain.views import InterviewView, SittingView
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def sitting(shown: InterviewView, language: str = "zh", judges: int = 5, result_decimals: int = 2) -> SessionView:
-    return SessionView(
+def sitting(shown: InterviewView, language: str = "zh", judges: int = 5, result_decimals: int = 2) -> SittingView:
+    return SittingView(
         id=1, title="第一批次", batch="1", judge_count=judges, score_decimals=1,
         result_decimals=result_decimals, min_scores=3, created_at=T0, version=1, positions=[],
         interviews=[shown], announced_id=shown.id, language=language,

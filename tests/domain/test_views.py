@@ -7,13 +7,13 @@ import pytest
 
 from server.domain import views
 from server.domain.states import State
-from server.domain.views import InterviewView, SessionView
+from server.domain.views import InterviewView, SittingView
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def sitting(*interviews: InterviewView, announced_id: int | None = None) -> SessionView:
-    return SessionView(
+def sitting(*interviews: InterviewView, announced_id: int | None = None) -> SittingView:
+    return SittingView(
         id=1, title="第一批次", batch="1", judge_count=5, score_decimals=1, result_decimals=2,
         min_scores=5, created_at=T0, version=1, positions=[], interviews=list(interviews),
         announced_id=announced_id,

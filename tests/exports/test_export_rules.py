@@ -20,8 +20,8 @@ import pytest
 
 from server.exports import fonts, pdf_export
 from server.exports.record import csv_safe, read_record, safe_filename_part
-from server.store import repository as repo
 from server.store.engine import Database
+from tests.direct import Direct
 from tests.exports import Panel
 from tests.support import Api, ServerProcess
 
@@ -257,13 +257,11 @@ def record_with(tmp_path: Path, names: list[str], title: str = "生僻字") -> A
     db = Database(f"sqlite:///{tmp_path}/kiosk.db")
     try:
         db.create_schema()
-        fields = {"title": title, "batch": "", "judge_count": 5, "score_decimals": 1,
-                  "result_decimals": 2, "min_scores": 5}
-        sid = db.write_sync(lambda s: repo.create_sitting(s, fields).id)
-        db.write_sync(lambda s: repo.create_position(
-            s, sid, {"code": "A1", "name": "办公室", "openings": 1, "shortlist_ratio": "1"}))
+        direct = Direct(db)
+        sid = direct.sitting(title)
+        direct.position(sid, "A1", "办公室")
         for n, name in enumerate(names, 1):
-            db.write_sync(lambda s, n=n, name=name: repo.create_interview(s, sid, n, name, "A1"))
+            direct.interview(sid, n, name, "A1")
         return db.read_sync(lambda s: read_record(s, sid))
     finally:
         db.close()

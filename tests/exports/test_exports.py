@@ -20,8 +20,8 @@ from openpyxl.utils import get_column_letter
 
 from server.exports import fonts, pdf_export
 from server.exports.record import read_record
-from server.store import repository as repo
 from server.store.engine import Database
+from tests.direct import Direct
 from tests.exports import Panel
 from tests.support import Api, ServerProcess
 
@@ -111,7 +111,7 @@ def test_xlsx_opens_with_openpyxl(api: Api, sitting: dict[str, Any]) -> None:
     body = download(api, sitting["id"], "export.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(body))
     try:
-        assert book.sheetnames == ["成绩登记", "排名-A1", "排名-B2", "审计日志"]
+        assert book.sheetnames == ["成绩登记", "排名-A1", "排名-B2", "评委校准", "审计日志"]
         marks = book["成绩登记"]
         top = _header_row(marks)
         head = [c.value for c in marks[top]]
@@ -207,7 +207,7 @@ def test_an_empty_sitting_gives_empty_but_valid_files(api: Api, tmp_path: Path) 
     sid = api.session(title="空场次")["id"]
     book = openpyxl.load_workbook(io.BytesIO(download(api, sid, "export.xlsx")))
     try:
-        assert book.sheetnames == ["成绩登记", "审计日志"]
+        assert book.sheetnames == ["成绩登记", "评委校准", "审计日志"]
         marks = book["成绩登记"]
         assert _header_row(marks) == marks.max_row  # headers, no rows
     finally:
@@ -273,12 +273,10 @@ def test_the_fallback_font_still_gives_a_readable_pdf(
     db = Database(f"sqlite:///{tmp_path}/kiosk.db")
     try:
         db.create_schema()
-        fields = {"title": "回退字体", "batch": "", "judge_count": 5, "score_decimals": 1,
-                  "result_decimals": 2, "min_scores": 5}
-        sid = db.write_sync(lambda s: repo.create_sitting(s, fields).id)
-        db.write_sync(lambda s: repo.create_position(
-            s, sid, {"code": "A1", "name": "办公室", "openings": 1, "shortlist_ratio": "1"}))
-        db.write_sync(lambda s: repo.create_interview(s, sid, 1, "王晓明", "A1"))
+        direct = Direct(db)
+        sid = direct.sitting("回退字体")
+        direct.position(sid, "A1", "办公室")
+        direct.interview(sid, 1, "王晓明", "A1")
         record = db.read_sync(lambda s: read_record(s, sid))
     finally:
         db.close()

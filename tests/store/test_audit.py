@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from server.domain import sitting as sd
 from server.store import repository as repo
 from server.store.audit import GENESIS, link_hash, verify_lines
 from server.store.engine import Database
+from tests.direct import Direct
 
 
 @pytest.fixture
@@ -23,14 +25,13 @@ def db(tmp_path: Path):
 
 
 def chain(db: Database) -> list[str]:
-    sitting = db.write_sync(lambda s: repo.create_sitting(
-        s, {"title": "审计", "batch": "", "judge_count": 3, "score_decimals": 1, "result_decimals": 2, "min_scores": 3}))
-    sid = sitting.id
-    db.write_sync(lambda s: repo.create_position(s, sid, {"code": "A", "name": "甲", "openings": 1, "shortlist_ratio": "1"}))
-    iv = db.write_sync(lambda s: repo.create_interview(s, sid, 1, "张三", "A"))
-    db.write_sync(lambda s: repo.start(s, iv.id))
+    d = Direct(db)
+    sid = d.sitting("审计", judge_count=3, min_scores=3)
+    d.position(sid, "A", "甲")
+    iid = d.interview(sid, 1, "张三", "A")
+    d.flow(sd.Start(iid))
     for seat, score in ((1, "80"), (2, "85.5"), (3, "90")):
-        db.write_sync(lambda s, seat=seat, score=score: repo.submit_mark(s, sid, seat, f"r{seat}", iv.id, score))
+        d.submit(sid, seat, f"r{seat}", iid, score)
     return db.read_sync(lambda s: repo.audit_lines(s, sid))
 
 
@@ -42,7 +43,7 @@ def test_every_change_is_chained_from_genesis(db: Database) -> None:
         "mark.submitted", "mark.submitted", "mark.submitted", "interview.scored",
     ]
     assert events[0]["prev"] == GENESIS
-    for before, after in zip(events, events[1:]):
+    for before, after in zip(events, events[1:], strict=False):
         assert after["prev"] == before["hash"]
     for e in events:
         assert e["hash"] == link_hash(e["prev"], e["seq"], e["at"], e["actor"], e["kind"], e["data"])

@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from server.domain import sitting as sd
 from server.errors import KioskError
 from server.store import repository as repo
 from server.store.audit import verify_lines
 from server.store.engine import Database, is_sqlite
+from tests.direct import Direct, rows_view
 
 PG_URL = os.environ.get("KIOSK_TEST_DATABASE_URL", "")
 ON_PG = bool(PG_URL) and not is_sqlite(PG_URL)
@@ -44,20 +46,18 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database.close()
 
 
-def sitting(db: Database, judges: int = 6) -> tuple[int, int]:
-    """A sitting with one post and one started interview; return (session id, interview id)."""
-    fields = {"title": "引擎", "batch": "", "judge_count": judges, "score_decimals": 1,
-              "result_decimals": 2, "min_scores": 5}
-    sid = db.write_sync(lambda s: repo.create_sitting(s, fields)).id
-    db.write_sync(lambda s: repo.create_position(
-        s, sid, {"code": "A", "name": "甲", "openings": 1, "shortlist_ratio": "1"}))
-    iid = db.write_sync(lambda s: repo.create_interview(s, sid, 1, "张三", "A")).id
-    db.write_sync(lambda s: repo.start(s, iid))
-    return sid, iid
+def sitting(db: Database, judges: int = 6) -> tuple[Direct, int, int]:
+    """A sitting with one post and one started interview; return (writer, sitting id, interview id)."""
+    d = Direct(db)
+    sid = d.sitting("引擎", judge_count=judges, min_scores=5)
+    d.position(sid, "A", "甲")
+    iid = d.interview(sid, 1, "张三", "A")
+    d.flow(sd.Start(iid))
+    return d, sid, iid
 
 
 def test_the_database_refuses_to_change_or_delete_an_audit_event(db: Database) -> None:
-    sid, _ = sitting(db)
+    _, sid, _ = sitting(db)
     for statement in (
         f"UPDATE audit_event SET kind = 'x' WHERE session_id = {sid} AND seq = 2",
         f"DELETE FROM audit_event WHERE session_id = {sid} AND seq = 2",
@@ -75,53 +75,52 @@ def test_the_database_refuses_to_change_or_delete_an_audit_event(db: Database) -
 
 
 def test_marks_and_results_stay_exact_text(db: Database) -> None:
-    sid, iid = sitting(db)
+    d, sid, iid = sitting(db)
     for seat, score in enumerate(["79", "80", "80.0", 80, "80.5", "90"], start=1):
-        ack = db.write_sync(lambda s, seat=seat, score=score: repo.submit_mark(s, sid, seat, f"r{seat}", iid, score))
+        ack = d.submit(sid, seat, f"r{seat}", iid, score)
         assert ack.score == f"{float(score):.1f}"
-    snapshot = db.read_sync(lambda s: repo.load_snapshot(s, sid))
-    interview = snapshot.interviews[0]
-    assert str(interview.result) == "80.13"  # 80.125 rounded half up; a float gives 80.12
-    assert [str(m) for _, m in sorted(interview.marks.items())] == ["79.0", "80.0", "80.0", "80.0", "80.5", "90.0"]
+    for view in (rows_view(db, sid), sd.sitting_view(d.kiosk.sittings.current(sid))):  # type: ignore[arg-type]
+        interview = view.interviews[0]
+        assert str(interview.result) == "80.13"  # 80.125 rounded half up; a float gives 80.12
+        assert [str(m) for _, m in sorted(interview.marks.items())] == ["79.0", "80.0", "80.0", "80.0", "80.5", "90.0"]
 
 
-async def submit_all(db: Database, sid: int, iid: int, seats: range) -> list[Any]:
+async def submit_all(d: Direct, sid: int, iid: int, seats: range) -> list[Any]:
     return await asyncio.gather(*(
-        db.write(lambda s, seat=seat: repo.submit_mark(s, sid, seat, f"g{seat}", iid, "88.8"))
-        for seat in seats
+        d.kiosk.run(sid, sd.Submit(seat, f"g{seat}", iid, "88.8")) for seat in seats
     ), return_exceptions=True)
 
 
 def test_concurrent_writes_are_committed_together_and_chained_in_order(db: Database) -> None:
-    sid, iid = sitting(db, judges=15)
+    d, sid, iid = sitting(db, judges=15)
     commits_before = db.commits
-    acks = asyncio.run(submit_all(db, sid, iid, range(1, 16)))
-    assert [a.score for a in acks] == ["88.8"] * 15
+    outcomes = asyncio.run(submit_all(d, sid, iid, range(1, 16)))
+    assert [o.ack.score for o in outcomes] == ["88.8"] * 15
     assert db.commits - commits_before < 15  # some writes shared a commit
     lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
     assert verify_lines(lines).ok and len(lines) == 4 + 15 + 1  # marks, then interview.scored
-    assert db.read_sync(lambda s: repo.load_snapshot(s, sid)).interviews[0].state == "scored"
+    assert rows_view(db, sid).interviews[0].state == "scored"
+    assert d.kiosk.sittings.current(sid).version == len(lines)  # type: ignore[union-attr]
 
 
 def test_a_refused_write_rolls_back_alone_in_its_batch(db: Database) -> None:
-    sid, iid = sitting(db)
+    d, sid, iid = sitting(db)
     gate = threading.Event()
 
     def blocker(s: Any) -> None:
         gate.wait(10)  # holds the writer so the next three queue into one batch
 
-    def half_done_then_refused(s: Any) -> None:
-        repo.put_setting(s, f"half-{sid}", "written")
-        repo.submit_mark(s, sid, 2, "x2", iid, "80")  # written, then undone with the savepoint
+    def half_done_then_refused(conn: Any, state: Any) -> None:
+        # The mark and its event are written in the command's savepoint, then refused after.
         raise KioskError("refused", "refused")
 
     async def run() -> list[Any]:
         first = asyncio.ensure_future(db.write(blocker))
         await asyncio.sleep(0.05)
         rest = [
-            db.write(lambda s: repo.submit_mark(s, sid, 1, "x1", iid, "81")),
-            db.write(half_done_then_refused),
-            db.write(lambda s: repo.submit_mark(s, sid, 3, "x3", iid, "83")),
+            d.kiosk.run(sid, sd.Submit(1, "x1", iid, "81")),
+            d.kiosk.run(sid, sd.Submit(2, "x2", iid, "80"), extra=half_done_then_refused),
+            d.kiosk.run(sid, sd.Submit(3, "x3", iid, "83")),
         ]
         tasks = [asyncio.ensure_future(c) for c in rest]
         await asyncio.sleep(0.05)
@@ -131,28 +130,35 @@ def test_a_refused_write_rolls_back_alone_in_its_batch(db: Database) -> None:
         return await asyncio.gather(*tasks, return_exceptions=True)
 
     one, two, three = asyncio.run(run())
-    assert one.score == "81.0" and three.score == "83.0"
+    assert one.ack.score == "81.0" and three.ack.score == "83.0"
     assert isinstance(two, KioskError)
-    snapshot = db.read_sync(lambda s: repo.load_snapshot(s, sid))
-    assert sorted(snapshot.interviews[0].marks) == [1, 3]
-    assert db.read_sync(lambda s: repo.get_setting(s, f"half-{sid}")) is None
+    assert sorted(rows_view(db, sid).interviews[0].marks) == [1, 3]
+    held = d.kiosk.sittings.current(sid)
+    assert held is not None and sorted(held.interviews[iid].marks) == [1, 3]
     lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
-    assert verify_lines(lines).ok and len(lines) == 6
+    assert verify_lines(lines).ok and len(lines) == 6 and held.version == 6
+    assert d.submit(sid, 2, "x2", iid, "82").score == "82.0"  # the refused seat marks afterwards
 
 
 def test_when_the_commit_fails_no_write_of_the_batch_is_acknowledged(db: Database) -> None:
-    sid, iid = sitting(db)
+    d, sid, iid = sitting(db)
+    before = d.kiosk.sittings.current(sid)
 
     def fail(conn: Any) -> None:
         raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
     event.listen(db.write_engine, "commit", fail)
     try:
-        results = asyncio.run(submit_all(db, sid, iid, range(1, 4)))
+        results = asyncio.run(submit_all(d, sid, iid, range(1, 4)))
     finally:
         event.remove(db.write_engine, "commit", fail)
     assert all(isinstance(r, OperationalError) for r in results)
-    assert db.read_sync(lambda s: repo.load_snapshot(s, sid)).interviews[0].marks == {}
+    assert rows_view(db, sid).interviews[0].marks == {}
     assert len(db.read_sync(lambda s: repo.audit_lines(s, sid))) == 4
-    later = asyncio.run(submit_all(db, sid, iid, range(1, 2)))  # the writer goes on afterwards
-    assert later[0].score == "88.8"
+    # Memory is untouched: the same state as before, and the same request ids are new again.
+    assert d.kiosk.sittings.current(sid) is before
+    later = asyncio.run(submit_all(d, sid, iid, range(1, 2)))  # the writer goes on afterwards
+    assert later[0].ack.score == "88.8" and not later[0].ack.replay
+    lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
+    assert len(lines) == 5 and verify_lines(lines).ok
+    assert d.kiosk.sittings.current(sid).version == 5  # type: ignore[union-attr]

@@ -11,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from server.cli import app
+from server.domain import sitting as sd
 from server.store import recompute as rc
 from server.store import repository as repo
 from server.store.audit import GENESIS, link_hash
 from server.store.engine import Database
+from tests.direct import Direct
 
 
 def marks(*values: str, decimals: int = 1) -> dict[int, int]:
@@ -105,7 +107,7 @@ def test_replay_follows_reopens_and_excusals() -> None:
         event("session.created", score_decimals=1, result_decimals=2),
         *[
             event("mark.submitted", interview_id=1, seat=s, score=v)
-            for s, v in zip(range(1, 6), ["79", "80", "80", "80.5", "90"])
+            for s, v in zip(range(1, 6), ["79", "80", "80", "80.5", "90"], strict=True)
         ],
         event("seat.excused", interview_id=1, seat=6, reason="回避"),
         event("interview.scored", interview_id=1, result="80.17", dropped_high=5, dropped_low=1),
@@ -126,7 +128,7 @@ def test_scored_marks_that_differ_from_the_replay_are_named() -> None:
         event("session.created", score_decimals=0, result_decimals=1),
         *[
             event("mark.submitted", interview_id=7, seat=s, score=v)
-            for s, v in zip(range(1, 4), ["1", "2", "3"])
+            for s, v in zip(range(1, 4), ["1", "2", "3"], strict=True)
         ],
         event(
             "interview.scored",
@@ -150,45 +152,22 @@ def lines(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('recompute')}/k.db")
     db.create_schema()
     try:
-        sid = db.write_sync(
-            lambda s: repo.create_sitting(
-                s,
-                {
-                    "title": "复核",
-                    "batch": "",
-                    "judge_count": 7,
-                    "score_decimals": 1,
-                    "result_decimals": 2,
-                    "min_scores": 5,
-                },
-            )
-        ).id
-        db.write_sync(
-            lambda s: repo.create_position(
-                s, sid, {"code": "A", "name": "甲", "openings": 1, "shortlist_ratio": "1"}
-            )
-        )
-        first = db.write_sync(lambda s: repo.create_interview(s, sid, 1, "张三", "A")).id
-        second = db.write_sync(lambda s: repo.create_interview(s, sid, 2, "李四", "A")).id
-        db.write_sync(lambda s: repo.start(s, first))
-        db.write_sync(lambda s: repo.excuse(s, first, 7, "亲属回避"))
+        d = Direct(db)
+        sid = d.sitting("复核", judge_count=7, min_scores=5)
+        d.position(sid, "A", "甲")
+        first = d.interview(sid, 1, "张三", "A")
+        second = d.interview(sid, 2, "李四", "A")
+        d.flow(sd.Start(first))
+        d.flow(sd.Excuse(first, 7, "亲属回避"))
         for seat, score in enumerate(["79", "80", "80", "80", "80.5", "95"], start=1):
-            db.write_sync(
-                lambda s, seat=seat, score=score: repo.submit_mark(
-                    s, sid, seat, f"a{seat}", first, score
-                )
-            )
-        db.write_sync(lambda s: repo.reopen(s, first, 6, "录入错误"))
-        db.write_sync(lambda s: repo.submit_mark(s, sid, 6, "a6b", first, "90"))
-        db.write_sync(lambda s: repo.announce(s, first))
-        db.write_sync(lambda s: repo.dispute(s, first, "未签字"))
-        db.write_sync(lambda s: repo.start(s, second))
+            d.submit(sid, seat, f"a{seat}", first, score)
+        d.flow(sd.Reopen(first, 6, "录入错误"))
+        d.submit(sid, 6, "a6b", first, "90")
+        d.flow(sd.Announce(first))
+        d.flow(sd.Dispute(first, "未签字"))
+        d.flow(sd.Start(second))
         for seat, score in enumerate(["88", "88", "88", "70", "92.5", "88", "88"], start=1):
-            db.write_sync(
-                lambda s, seat=seat, score=score: repo.submit_mark(
-                    s, sid, seat, f"b{seat}", second, score
-                )
-            )
+            d.submit(sid, seat, f"b{seat}", second, score)
         return db.read_sync(lambda s: repo.audit_lines(s, sid))
     finally:
         db.close()

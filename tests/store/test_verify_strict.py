@@ -17,9 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from server.cli import app
+from server.domain import sitting as sd
 from server.store import repository as repo
 from server.store.audit import GENESIS, KINDS, known_kind, link_hash, verify_lines
 from server.store.engine import Database
+from tests.direct import Direct
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,33 +32,13 @@ def lines(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('verify')}/k.db")
     db.create_schema()
     try:
-        sitting = db.write_sync(
-            lambda s: repo.create_sitting(
-                s,
-                {
-                    "title": "核验\u2028换行",
-                    "batch": "",
-                    "judge_count": 3,
-                    "score_decimals": 1,
-                    "result_decimals": 2,
-                    "min_scores": 3,
-                },
-            )
-        )
-        sid = sitting.id
-        db.write_sync(
-            lambda s: repo.create_position(
-                s, sid, {"code": "A", "name": "甲", "openings": 1, "shortlist_ratio": "1"}
-            )
-        )
-        iv = db.write_sync(lambda s: repo.create_interview(s, sid, 1, "张三", "A"))
-        db.write_sync(lambda s: repo.start(s, iv.id))
+        d = Direct(db)
+        sid = d.sitting("核验\u2028换行", judge_count=3, min_scores=3)
+        d.position(sid, "A", "甲")
+        iid = d.interview(sid, 1, "张三", "A")
+        d.flow(sd.Start(iid))
         for seat, score in ((1, "80"), (2, "85.5"), (3, "90")):
-            db.write_sync(
-                lambda s, seat=seat, score=score: repo.submit_mark(
-                    s, sid, seat, f"r{seat}", iv.id, score
-                )
-            )
+            d.submit(sid, seat, f"r{seat}", iid, score)
         return db.read_sync(lambda s: repo.audit_lines(s, sid))
     finally:
         db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+from server.campaign import models as campaign_models  # noqa: F401  (the campaign's tables)
 from server.store import components, models  # noqa: F401  (the tables, for autogenerate)
 
 connection = context.config.attributes.get("connection")
