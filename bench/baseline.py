@@ -5,9 +5,11 @@ It speaks just enough of the kiosk's protocol for the load generator to drive it
 is acknowledged at once and every socket of the room then gets a state frame (the judges a small
 one, the display the counts, the console a copy of the room), as the kiosk does after a commit.
 ``POST /api/interviews/{room}:{n}/start|announce`` and ``/api/display/{room}/signature`` only
-broadcast. Run it as ``uvicorn bench.baseline:app``. What it costs is the floor under the kiosk.
+broadcast. As in the kiosk, the interview being marked and the one announced are apart, so with
+interviews back to back candidate k is announced and signs while k+1 is marked, and the display's
+``current`` names the interview by its key (``{room}:{n}``). Run it as ``uvicorn
+bench.baseline:app``. What it costs is the floor under the kiosk.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +18,8 @@ from collections import defaultdict
 from typing import Any
 
 ROOMS: dict[str, dict[str, Any]] = defaultdict(
-    lambda: {"judges": set(), "displays": set(), "consoles": set(), "iid": 0, "state": "waiting",
-             "marks": {}, "version": 0}
+    lambda: {"judges": set(), "displays": set(), "consoles": set(), "live": None, "marks": {},
+             "announced": None, "signed": False, "version": 0}
 )
 
 
@@ -42,15 +44,21 @@ class Outbox:
 def broadcast(room: dict[str, Any]) -> None:
     room["version"] += 1
     current = None
-    if room["state"] == "interviewing":
-        current = {"id": room["iid"], "state": "interviewing", "submitted": len(room["marks"]),
+    if room["live"] is not None:
+        current = {"id": room["live"], "state": "interviewing", "submitted": len(room["marks"]),
                    "expected": 7}
-    display = {"type": "state", "version": room["version"], "current": current, "announcement": None}
+    announcement = None
+    if room["announced"] is not None:
+        announcement = {"interview_id": room["announced"],
+                        "state": "confirmed" if room["signed"] else "announced"}
+    display = {"type": "state", "version": room["version"], "current": current,
+               "announcement": announcement}
     for box in room["judges"]:
         box.put({"type": "state", "interview": current, "submitted": len(room["marks"])})
     for box in room["displays"]:
         box.put(display)
-    console = {"type": "session", "session": {"interviews": [current], "marks": dict(room["marks"])}}
+    console = {"type": "session", "session": {"interviews": [current, announcement],
+                                              "marks": dict(room["marks"])}}
     for box in room["consoles"]:
         box.put(console)
 
@@ -80,7 +88,7 @@ async def websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 box.put({"type": "ack", "request_id": frame["request_id"],
                          "interview_id": frame["interview_id"], "score": str(frame["score"])})
                 if len(room["marks"]) >= 7:
-                    room["state"] = "scored"
+                    room["live"] = None  # scored
                 broadcast(room)
             elif frame.get("type") == "ping":
                 box.put({"type": "pong"})
@@ -93,20 +101,20 @@ async def http(scope: dict[str, Any], receive: Any, send: Any) -> None:
     while (await receive()).get("more_body"):
         pass
     path = scope["path"].strip("/").split("/")
-    status, body = 200, {"ok": True}
+    status = 200
+    body: dict[str, Any] = {"ok": True}
     if path == ["healthz"]:
         body = {"status": "ok"}
     elif len(path) == 4 and path[:2] == ["api", "interviews"]:
-        room_key, n = path[2].split(":")
-        room = ROOMS[room_key]
+        room = ROOMS[path[2].split(":")[0]]
         if path[3] == "start":
-            room.update(iid=int(n), state="interviewing", marks={})
+            room.update(live=path[2], marks={})
         elif path[3] == "announce":
-            room["state"] = "announced"
+            room.update(announced=path[2], signed=False)
         broadcast(room)
     elif len(path) == 4 and path[:2] == ["api", "display"]:
         room = ROOMS[path[2]]
-        room["state"] = "confirmed"
+        room["signed"] = True
         broadcast(room)
         status = 201
     else:

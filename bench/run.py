@@ -6,26 +6,45 @@ the seven marks arrive within a couple of seconds with random spacing, the secre
 the candidate signs on the display. Everything runs in this one asyncio process (uvloop), which
 shares the machine's cores with the server: its CPU is measured and printed beside the server's.
 
-    .venv/bin/python -m bench                      # 10, 50, 100, 200, 400 rooms + 2,000 idle sockets
-    .venv/bin/python -m bench --rooms 10,50 --idle 0 --no-baseline     # a quick run
-    .venv/bin/python -m bench --rooms 50 --pause 0 --candidates 3      # back to back: capacity
+    .venv/bin/python -m bench                     # issue 8's targets: back to back, 50/100/200 rooms,
+                                                  # CPU a mark at 5 and 60 interviews, 2,000 idle sockets
+    .venv/bin/python -m bench --rooms 10 --lengths 0 --idle 0 --no-baseline     # a quick run
+    .venv/bin/python -m bench --pause 20 --rooms 10,50,100,200,400 --lengths 0  # paced, as a real day
+    .venv/bin/python -m bench --server-dir /tmp/kiosk-before --out /tmp/bench-before   # other code
+    .venv/bin/python -m bench.compare /tmp/bench-before /tmp/bench-after --out bench   # side by side
 
-Pacing: a real interview lasts 10 to 20 minutes; here the next candidate starts 20 s (±50 %)
-after the last one signed (``--pause``), and the rooms start at random within the first cycle,
-so the marks arrive at a steady rate with bursts of seven. ``--pause 0`` runs the sittings back
-to back, which measures the server's capacity rather than its latency.
+**Back to back** (``--pause 0``, the default, the hard case): a room starts its next interview as
+soon as the previous one is scored, and the previous candidate is announced (0.3 s later) and
+signs (0.2 s after that) while the next one is being marked, as the plan's rhythm has it. The
+server refuses to announce while another candidate is still on the display, so candidate k signs
+before k+1 is announced. This measures capacity: each room offers 3.5 marks/s.
+
+**Paced** (``--pause 20``): the next candidate starts 20 s (±50 %) after the last one signed, and
+the rooms start at random within the first cycle, so the marks arrive at a steady rate with bursts
+of seven: a real hall's latency, far from capacity.
+
+**CPU a mark against the sitting's length** (``--lengths 5,60``): ``--length-rooms`` rooms first
+go through 5 whole interviews as fast as the server allows (not measured); then, ``--length-rounds``
+times, every room starts one more interview, and only while its seven marks (over 2 s) are
+submitted, scored and shown is the server's CPU and every byte the room's screens receive counted.
+Then the rooms go on to 60 interviews behind them and the same is measured again. The interviews
+are created as they are needed, so the sitting holds exactly the interviews behind it and the one
+being marked.
 
 Latencies are taken in this process: submit→ack is from sending the frame to reading its ack;
 submit→display is from sending the frame to the first display frame that counts the mark (the
 n-th acknowledged mark of an interview is shown when the display's ``submitted`` reaches n, or
-the interview has left ``interviewing``). After each run every acknowledged mark is looked up
-with ``GET /api/sessions/{sid}``: one missing or different is a lost mark.
+the interview has left ``interviewing``). Bytes are the payloads of every frame the 7 judges, the
+display and the console of a room receive, counted as they arrive. After each run every
+acknowledged mark is looked up with ``GET /api/sessions/{sid}``: one missing or different is a
+lost mark. ``results.json`` in ``--out`` holds every figure for ``python -m bench.compare``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import json
 import os
@@ -34,12 +53,12 @@ import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +69,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-secretary-pw"
 JUDGES = 7
+ROLES = ("judge", "display", "console")
 STROKES = [[[10, 10, 0], [60, 40, 16], [120, 80, 32], [160, 30, 48]]]
 
 
@@ -67,40 +87,80 @@ def pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def load_avg() -> float:
+    return os.getloadavg()[0]
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores), to see what others took."""
+    t = psutil.cpu_times()
+    # Linux counts guest time inside user time already; steal is what the host took.
+    return t.user + t.nice + t.system + sum(
+        getattr(t, name, 0.0) for name in ("irq", "softirq", "steal"))
+
+
 # --- the server under test -------------------------------------------------------------------
+
+
+def kiosk_env(server_dir: Path) -> dict[str, str]:
+    """The kiosk server's environment: its code from ``server_dir``, caps lifted for one address."""
+    env = {**os.environ, "PYTHONPATH": str(server_dir)}
+    env["KIOSK_SECRETARY_PASSWORD"] = PASSWORD
+    env["KIOSK_WS_RATE"] = "50"
+    # Every simulated phone connects from 127.0.0.1: lift the per-address socket cap, and the
+    # connection cap above the 2,000 idle sockets plus 400 rooms of 9.
+    env["KIOSK_WS_MAX_PER_ADDRESS"] = "0"
+    env["KIOSK_MAX_CONNECTIONS"] = "10000"
+    return env
+
+
+def describe_code(server_dir: Path) -> dict[str, str]:
+    """Say which ``server`` package the kiosk process imports, and from which commit."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import server; print(server.__file__)"],
+        env=kiosk_env(server_dir), cwd=tempfile.gettempdir(), capture_output=True, text=True,
+        check=True,
+    )
+    head = subprocess.run(["git", "-C", str(server_dir), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    # `git diff` only reads (unlike `git status`, which may refresh the index).
+    diff = subprocess.run(["git", "-C", str(server_dir), "diff", "--shortstat", "HEAD", "--",
+                           "server"], capture_output=True, text=True)
+    changes = diff.stdout.strip()
+    return {
+        "server_dir": str(server_dir),
+        "server_file": probe.stdout.strip(),
+        "commit": head.stdout.strip() or "?",
+        "server_changes": changes or "none",
+    }
 
 
 class Server:
     """A server subprocess on a free loopback port, watched with psutil."""
 
-    def __init__(self, kind: str, workdir: Path, database_url: str | None = None) -> None:
+    def __init__(self, kind: str, workdir: Path, database_url: str | None = None,
+                 server_dir: Path = ROOT) -> None:
         self.kind = kind
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
         if kind == "kiosk":
+            env = kiosk_env(server_dir)
             env["KIOSK_DATABASE_URL"] = database_url or f"sqlite:///{workdir}/kiosk.db"
-            env["KIOSK_SECRETARY_PASSWORD"] = PASSWORD
-            env["KIOSK_WS_RATE"] = "50"
-            # Every simulated phone connects from 127.0.0.1: lift the per-address socket cap, and
-            # the connection cap above the 2,000 idle sockets plus 400 rooms of 9.
-            env["KIOSK_WS_MAX_PER_ADDRESS"] = "0"
-            env["KIOSK_MAX_CONNECTIONS"] = "10000"
             cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning"]
         else:
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
             cmd = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", "--ws-per-message-deflate",
                    "false", "--ws-max-size", "4096"]
-        self.log = open(workdir / "server.log", "ab")  # noqa: SIM115
+        self.log = open(workdir / "server.log", "ab")
         self.proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self.ps = psutil.Process(self.proc.pid)
         self.peak_rss = 0
-        self._sampling = False
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -149,6 +209,7 @@ class Mark:
     seat: int
     request_id: str
     score: str
+    phase: str
     sent: float = 0.0
     acked: float | None = None
     ack_score: str | None = None
@@ -165,6 +226,7 @@ class Room:
     display_frames: list[tuple[float, Any, int, str]] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     sockets: list[Any] = field(default_factory=list)
+    judges: dict[str, Any] = field(default_factory=dict)
 
 
 class Run:
@@ -180,11 +242,15 @@ class Run:
         self.rng = random.Random(seed)
         self.rooms: list[Room] = []
         self.errors: dict[str, int] = {}
-        self.pending: dict[str, asyncio.Future[float]] = {}
+        self.pending: dict[str, asyncio.Future[Any]] = {}
         self.readers: list[asyncio.Task[None]] = []
         self.http: httpx.AsyncClient | None = None
         self.login_token = ""
         self.closing = False
+        self.phase = "run"
+        #: Payload bytes and frames received, by role, since the sockets opened.
+        self.bytes = dict.fromkeys(ROLES, 0)
+        self.frames = dict.fromkeys(ROLES, 0)
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -204,7 +270,9 @@ class Run:
     # setting up
 
     async def setup(self) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Drop an idle connection before the server's keep-alive timeout (5 s) does: reusing one
+        # it is closing at that moment fails with ReadError, the client's fault, not the server's.
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
         self.http = httpx.AsyncClient(base_url=self.server.url, timeout=60, limits=limits)
         if self.server.kind == "kiosk":
             login = await self.http.post("/api/login", json={"password": PASSWORD})
@@ -220,20 +288,31 @@ class Run:
 
     async def make_room(self, i: int) -> Room:
         if self.server.kind != "kiosk":
-            return Room(i, f"r{i}", [f"r{i}:{s}" for s in range(1, JUDGES + 1)], f"r{i}",
-                        [f"r{i}:{c}" for c in range(1, self.candidates + 1)])
-        session = await self.post("/api/sessions", {"title": f"压测考场 {i + 1}", "judge_count": JUDGES})
-        sid = session["id"]
-        await self.post(f"/api/sessions/{sid}/positions", {"code": "P1", "name": "科员"})
-        interviews = []
-        for c in range(1, self.candidates + 1):
+            room = Room(i, f"r{i}", [f"r{i}:{s}" for s in range(1, JUDGES + 1)], f"r{i}", [])
+        else:
+            session = await self.post("/api/sessions", {"title": f"压测考场 {i + 1}", "judge_count": JUDGES})
+            sid = session["id"]
+            await self.post(f"/api/sessions/{sid}/positions", {"code": "P1", "name": "科员"})
+            room = Room(i, sid, [j["token"] for j in session["judges"]], session["display"]["token"], [])
+        await self.add_interviews(room, self.candidates)
+        return room
+
+    async def add_interviews(self, room: Room, count: int) -> list[Any]:
+        """Add ``count`` candidates to the room's sitting, drawn after those it has."""
+        added = []
+        for c in range(len(room.interviews) + 1, len(room.interviews) + count + 1):
+            if self.server.kind != "kiosk":
+                added.append(f"r{room.index}:{c}")
+                continue
             row = await self.post(
-                f"/api/sessions/{sid}/interviews",
-                {"draw_no": c, "candidate_name": f"考生{i}-{c}", "position_code": "P1"},
+                f"/api/sessions/{room.session_id}/interviews",
+                {"draw_no": c, "candidate_name": f"考生{room.index}-{c}", "position_code": "P1"},
             )
-            interviews.append(row["id"])
-        return Room(i, sid, [j["token"] for j in session["judges"]], session["display"]["token"],
-                    interviews)
+            if row is None:
+                break
+            added.append(row["id"])
+        room.interviews.extend(added)
+        return added
 
     async def connect(self, with_console: bool = True) -> int:
         """Open every room's sockets; return how many are open."""
@@ -258,6 +337,8 @@ class Run:
                     return
             opened += 1
             room.sockets.append(ws)
+            if role == "judge":
+                room.judges[key] = ws
             self.readers.append(asyncio.create_task(self.read(room, role, ws)))
 
         jobs = []
@@ -272,8 +353,14 @@ class Run:
 
     async def read(self, room: Room, role: str, ws: Any) -> None:
         try:
-            async for raw in ws:
+            while True:
+                # Undecoded: the length is the payload's bytes, and json.loads takes bytes.
+                raw = await ws.recv(decode=False)
                 now = time.perf_counter()
+                self.bytes[role] += len(raw)
+                self.frames[role] += 1
+                if role == "console":
+                    continue  # nothing in it is timed; parsing 27 KB frames would load the client
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind == "ack":
@@ -297,35 +384,31 @@ class Run:
         if not self.closing:
             self.error(f"{role} socket closed early")
 
-    # the sittings
+    # one interview
 
-    async def room_flow(self, room: Room) -> None:
-        # Rooms are not in step: each starts somewhere in the first cycle.
-        await asyncio.sleep(self.rng.uniform(0, self.spread + self.pause))
-        judges = [ws for ws in room.sockets if ws.request.path.startswith("/ws/judge/")]
-        judges.sort(key=lambda ws: ws.request.path)
-        by_key = {ws.request.path.rsplit("/", 1)[1]: ws for ws in judges}
-        for n, iid in enumerate(room.interviews):
-            if n and self.pause:  # the next candidate's interview before the marks come in
-                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.pause)
-            if await self.post(f"/api/interviews/{iid}/start") is None:
-                return
-            await asyncio.gather(*(
-                self.submit(room, by_key[key], iid, seat)
-                for seat, key in enumerate(room.judge_keys, start=1) if key in by_key
-            ))
-            await asyncio.sleep(0.3)
-            if await self.post(f"/api/interviews/{iid}/announce") is None:
-                return
-            await asyncio.sleep(0.2)
-            body = {"interview_id": iid, "strokes": STROKES}
-            if await self.post(f"/api/display/{room.display_key}/signature", body) is None:
-                return
+    async def start(self, iid: Any) -> bool:
+        return await self.post(f"/api/interviews/{iid}/start") is not None
 
-    async def submit(self, room: Room, ws: Any, iid: Any, seat: int) -> None:
-        await asyncio.sleep(self.rng.uniform(0.05, self.spread))
+    async def score(self, room: Room, iid: Any, spread: float) -> None:
+        """Send the seven marks of ``iid`` within ``spread`` seconds and wait for their acks."""
+        await asyncio.gather(*(
+            self.submit(room, room.judges[key], iid, seat, spread)
+            for seat, key in enumerate(room.judge_keys, start=1) if key in room.judges
+        ))
+
+    async def announce_and_sign(self, room: Room, iid: Any, wait: float = 0.3) -> bool:
+        await asyncio.sleep(wait)
+        if await self.post(f"/api/interviews/{iid}/announce") is None:
+            return False
+        await asyncio.sleep(wait * 2 / 3)
+        body = {"interview_id": iid, "strokes": STROKES}
+        return await self.post(f"/api/display/{room.display_key}/signature", body) is not None
+
+    async def submit(self, room: Room, ws: Any, iid: Any, seat: int, spread: float) -> None:
+        if spread > 0:
+            await asyncio.sleep(self.rng.uniform(0.05, spread))
         score = f"{self.rng.randint(600, 990) / 10:.1f}"
-        mark = Mark(room.index, iid, seat, f"r{room.index}-{iid}-{seat}", score)
+        mark = Mark(room.index, iid, seat, f"r{room.index}-{iid}-{seat}", score, self.phase)
         room.marks.append(mark)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[mark.request_id] = future
@@ -333,19 +416,56 @@ class Run:
         await ws.send(json.dumps({"type": "submit", "request_id": mark.request_id,
                                   "interview_id": iid, "score": score}))
         try:
-            mark.acked, mark.ack_score = await asyncio.wait_for(future, 30)
+            mark.acked, mark.ack_score = await asyncio.wait_for(future, 60)
         except TimeoutError:
             self.error("ack timeout")
         except RuntimeError:
             pass
 
+    # whole sittings
+
+    async def room_flow(self, room: Room) -> None:
+        # Rooms are not in step: each starts somewhere in the first cycle.
+        await asyncio.sleep(self.rng.uniform(0, self.spread + self.pause))
+        behind: asyncio.Task[bool] | None = None  # the previous candidate's announce and sign
+        for n, iid in enumerate(room.interviews):
+            if n and self.pause:  # the next candidate's interview before the marks come in
+                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.pause)
+            if not await self.start(iid):
+                break
+            await self.score(room, iid, self.spread)
+            if self.pause:
+                if not await self.announce_and_sign(room, iid):
+                    return
+            else:
+                # Back to back: k is announced and signs while k+1 is marked; k+1 is announced
+                # only once k has signed (the server refuses two candidates on the display).
+                behind = asyncio.create_task(self.after(behind, room, iid))
+        if behind is not None:
+            await behind
+
+    async def after(self, previous: asyncio.Task[bool] | None, room: Room, iid: Any) -> bool:
+        if previous is not None and not await previous:
+            return False
+        return await self.announce_and_sign(room, iid)
+
     async def flow(self) -> None:
         await asyncio.gather(*(self.room_flow(room) for room in self.rooms))
+
+    async def prefill(self, room: Room, count: int) -> None:
+        """Take ``count`` more candidates through a whole interview as fast as the server allows."""
+        for iid in await self.add_interviews(room, count):
+            if not await self.start(iid):
+                return
+            await self.score(room, iid, 0)
+            if not await self.announce_and_sign(room, iid, wait=0):
+                return
 
     # afterwards
 
     def match_display(self) -> None:
         for room in self.rooms:
+            times = [f[0] for f in room.display_frames]
             by_interview: dict[Any, list[Mark]] = {}
             for mark in room.marks:
                 if mark.acked is not None:
@@ -353,9 +473,9 @@ class Run:
             for iid, marks in by_interview.items():
                 marks.sort(key=lambda m: m.acked or 0)
                 for rank, mark in enumerate(marks, start=1):
-                    for t, current, submitted, _state in room.display_frames:
-                        if t <= mark.sent:
-                            continue
+                    for t, current, submitted, _state in room.display_frames[
+                        bisect.bisect_right(times, mark.sent):
+                    ]:
                         if (current == iid and submitted >= rank) or current != iid:
                             mark.shown = t
                             break
@@ -411,10 +531,45 @@ class Row:
     error_kinds: dict[str, int]
     cpu_ms_per_mark: float = 0.0
     load: float = 0.0
+    load_end: float = 0.0
+    bytes_per_mark: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+    ratio: float | None = None  # marks/s over the baseline's at the same rooms, same run
+    others_cpu: float | None = None  # CPU % that neither the server nor the load generator used
+
+
+@dataclass
+class LengthRow:
+    behind: int
+    rooms: int
+    marks: int
+    ack: tuple[float, float, float]
+    display: tuple[float, float, float]
+    cpu_ms_per_mark: float
+    bytes_per_mark: dict[str, float]
+    errors: int
+    lost: int
+    error_kinds: dict[str, int]
+    load: float
+    load_end: float
+    others_cpu: float | None = None
+
+
+def latencies(marks: list[Mark]) -> tuple[list[Mark], list[float], list[float]]:
+    acked = [m for m in marks if m.acked is not None]
+    ack_ms = [(m.acked - m.sent) * 1000 for m in acked if m.acked is not None]
+    shown_ms = [(m.shown - m.sent) * 1000 for m in acked if m.shown is not None]
+    return acked, ack_ms, shown_ms
+
+
+def per_mark(counts: dict[str, int], before: dict[str, int], marks: int) -> dict[str, float]:
+    out = {role: (counts[role] - before[role]) / max(1, marks) for role in ROLES}
+    out["total"] = sum(out[role] for role in ROLES)
+    return out
 
 
 async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path) -> Row:
-    server = Server(kind, workdir / f"{kind}-{rooms}", args.database_url)
+    server = Server(kind, workdir / f"{kind}-{rooms}", args.database_url, args.server_dir)
     sampler = None
     try:
         server.wait_ready()
@@ -424,6 +579,9 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         await asyncio.sleep(1.0)
         sampler = asyncio.create_task(server.sample())
         me = psutil.Process()
+        bytes0 = dict(run.bytes)
+        load0 = load_avg()
+        busy0 = machine_busy()
         cpu0, me0, t0 = server.cpu(), me.cpu_times(), time.perf_counter()
         profiler = None
         if args.profile and kind == "kiosk" and rooms == max(args.rooms):
@@ -435,6 +593,7 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         await run.flow()
         await asyncio.sleep(0.5)  # let the last display frames arrive
         t1, cpu1, me1 = time.perf_counter(), server.cpu(), me.cpu_times()
+        busy1, bytes1 = machine_busy(), dict(run.bytes)
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(30)
@@ -442,27 +601,30 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         lost = await run.lost_marks()
         await run.close()
         marks = [m for room in run.rooms for m in room.marks]
-        acked = [m for m in marks if m.acked is not None]
-        ack_ms = [(m.acked - m.sent) * 1000 for m in acked if m.acked is not None]
-        shown_ms = [(m.shown - m.sent) * 1000 for m in acked if m.shown is not None]
+        acked, ack_ms, shown_ms = latencies(marks)
         if len(shown_ms) < len(acked):
             run.errors["mark never shown on the display"] = len(acked) - len(shown_ms)
         first = min((m.sent for m in marks), default=t0)
         last = max((m.acked for m in acked if m.acked), default=t1)
         wall = t1 - t0
+        client = (me1.user + me1.system) - (me0.user + me0.system)
         return Row(
             target=kind, rooms=rooms, sockets=sockets, marks=len(acked),
             ack=(pct(ack_ms, 50), pct(ack_ms, 95), pct(ack_ms, 99)),
             display=(pct(shown_ms, 50), pct(shown_ms, 95), pct(shown_ms, 99)),
             marks_per_s=len(acked) / max(1e-9, last - first),
             server_cpu=100 * (cpu1 - cpu0) / wall,
-            client_cpu=100 * ((me1.user + me1.system) - (me0.user + me0.system)) / wall,
+            client_cpu=100 * client / wall,
+            others_cpu=100 * max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - client) / wall,
             peak_rss_mb=server.peak_rss / 2**20,
             errors=sum(run.errors.values()) + (len(marks) - len(acked) if not run.errors else 0),
             lost=lost,
             error_kinds=dict(run.errors),
             cpu_ms_per_mark=1000 * (cpu1 - cpu0) / max(1, len(acked)),
-            load=os.getloadavg()[0],
+            load=load0,
+            load_end=load_avg(),
+            bytes_per_mark=per_mark(bytes1, bytes0, len(acked)),
+            wall_s=wall,
         )
     finally:
         if sampler is not None:
@@ -470,9 +632,73 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         server.stop()
 
 
+async def measure_lengths(args: argparse.Namespace, workdir: Path) -> list[LengthRow]:
+    """CPU and bytes a mark with ``args.lengths`` whole interviews already in each sitting."""
+    server = Server("kiosk", workdir / "kiosk-lengths", args.database_url, args.server_dir)
+    rows: list[LengthRow] = []
+    try:
+        server.wait_ready()
+        run = Run(server, args.length_rooms, 0, args.spread, args.seed)
+        await run.setup()
+        await run.connect()
+        await asyncio.sleep(1.0)
+        done = 0
+        for behind in args.lengths:
+            run.phase = "prefill"
+            await asyncio.gather(*(run.prefill(room, behind - done) for room in run.rooms))
+            done = behind
+            run.phase = f"behind {behind}"
+            cpu = others = wall = 0.0
+            counted = dict.fromkeys(ROLES, 0)
+            load0 = load_avg()
+            errors_before = dict(run.errors)
+            for _ in range(args.length_rounds):
+                added = await asyncio.gather(*(run.add_interviews(room, 1) for room in run.rooms))
+                pairs = [(room, iids[0]) for room, iids in zip(run.rooms, added, strict=True) if iids]
+                started = await asyncio.gather(*(run.start(iid) for _, iid in pairs))
+                live = [pair for pair, ok in zip(pairs, started, strict=True) if ok]
+                await asyncio.sleep(0.3)  # the start's frames are not a mark's
+                cpu0, bytes0 = server.cpu(), dict(run.bytes)
+                me0, busy0, t0 = psutil.Process().cpu_times(), machine_busy(), time.perf_counter()
+                await asyncio.gather(*(run.score(room, iid, args.spread) for room, iid in live))
+                await asyncio.sleep(0.3)  # the last mark's frames (the interview scored)
+                me1, busy1, t1 = psutil.Process().cpu_times(), machine_busy(), time.perf_counter()
+                cpu += server.cpu() - cpu0
+                others += (busy1 - busy0) - (server.cpu() - cpu0) - (
+                    me1.user + me1.system - me0.user - me0.system)
+                wall += t1 - t0
+                for role in ROLES:
+                    counted[role] += run.bytes[role] - bytes0[role]
+                await asyncio.gather(*(run.announce_and_sign(room, iid, wait=0) for room, iid in live))
+                done += 1
+            run.match_display()
+            marks = [m for room in run.rooms for m in room.marks if m.phase == run.phase]
+            acked, ack_ms, shown_ms = latencies(marks)
+            new_errors = {k: v - errors_before.get(k, 0) for k, v in run.errors.items()
+                          if v > errors_before.get(k, 0)}
+            rows.append(LengthRow(
+                behind=behind, rooms=len(run.rooms), marks=len(acked),
+                ack=(pct(ack_ms, 50), pct(ack_ms, 95), pct(ack_ms, 99)),
+                display=(pct(shown_ms, 50), pct(shown_ms, 95), pct(shown_ms, 99)),
+                cpu_ms_per_mark=1000 * cpu / max(1, len(acked)),
+                bytes_per_mark=per_mark(counted, dict.fromkeys(ROLES, 0), len(acked)),
+                errors=sum(new_errors.values()) + len(marks) - len(acked), lost=0,
+                error_kinds=new_errors, load=load0, load_end=load_avg(),
+                others_cpu=100 * max(0.0, others) / max(1e-9, wall),
+            ))
+            print(length_table([rows[-1]]).splitlines()[-1], flush=True)
+        lost = await run.lost_marks()
+        if lost:
+            rows[-1].lost = lost
+        await run.close()
+        return rows
+    finally:
+        server.stop()
+
+
 async def idle_sockets(kind: str, count: int, args: argparse.Namespace, workdir: Path) -> tuple[int, float, float]:
     """Open ``count`` judge and display sockets and leave them idle; return (open, RSS MB, before MB)."""
-    server = Server(kind, workdir / f"{kind}-idle", args.database_url)
+    server = Server(kind, workdir / f"{kind}-idle", args.database_url, args.server_dir)
     try:
         server.wait_ready()
         run = Run(server, -(-count // (JUDGES + 1)), 1, args.spread, args.seed)
@@ -490,23 +716,58 @@ async def idle_sockets(kind: str, count: int, args: argparse.Namespace, workdir:
 # --- output ----------------------------------------------------------------------------------
 
 
-def table(rows: list[Row]) -> str:
-    head = ("| target | rooms | sockets | marks | ack p50/p95/p99 ms | display p50/p95/p99 ms "
-            "| marks/s | server CPU % | CPU ms/mark | client CPU % | peak RSS MB | errors | lost "
-            "| load avg |")
-    lines = [head, "|" + "---|" * 14]
+def fmt3(t: tuple[float, float, float] | list[float]) -> str:
+    return " / ".join(f"{v:.1f}" if v < 1000 else f"{v:.0f}" for v in t)
+
+
+def whole(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def kb(value: float) -> str:
+    return f"{value / 1000:.1f}"
+
+
+def table(rows: list[Row], label: str | None = None) -> str:
+    head = ("| target | rooms | marks | ack p50/p95/p99 ms | display p50/p95/p99 ms "
+            "| marks/s | ÷ baseline | server CPU % | CPU ms/mark | KB/mark to screens | client CPU % "
+            "| others' CPU % | peak RSS MB | errors | lost | load avg (start→end) |")
+    if label is not None:
+        head = "| code " + head
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "–"
         lines.append(
-            f"| {r.target} | {r.rooms} | {r.sockets} | {r.marks} "
-            f"| {r.ack[0]:.1f} / {r.ack[1]:.1f} / {r.ack[2]:.1f} "
-            f"| {r.display[0]:.1f} / {r.display[1]:.1f} / {r.display[2]:.1f} "
-            f"| {r.marks_per_s:.0f} | {r.server_cpu:.0f} | {r.cpu_ms_per_mark:.1f} "
-            f"| {r.client_cpu:.0f} | {r.peak_rss_mb:.0f} | {r.errors} | {r.lost} | {r.load:.1f} |"
+            ("" if label is None else f"| {label} ")
+            + f"| {r.target} | {r.rooms} | {r.marks} | {fmt3(r.ack)} | {fmt3(r.display)} "
+            f"| {r.marks_per_s:.0f} | {ratio} | {r.server_cpu:.0f} | {r.cpu_ms_per_mark:.2f} "
+            f"| {kb(r.bytes_per_mark.get('total', 0))} | {r.client_cpu:.0f} | {whole(r.others_cpu)} "
+            f"| {r.peak_rss_mb:.0f} "
+            f"| {r.errors} | {r.lost} | {r.load:.1f}→{r.load_end:.1f} |"
         )
     return "\n".join(lines)
 
 
-def plot(rows: list[Row], path: Path) -> None:
+def length_table(rows: list[LengthRow], label: str | None = None) -> str:
+    head = ("| interviews already in the sitting | rooms | marks | CPU ms/mark "
+            "| KB/mark: all screens (judges / display / console) | ack p99 ms | display p99 ms "
+            "| others' CPU % | errors | lost | load avg |")
+    if label is not None:
+        head = "| code " + head
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        b = r.bytes_per_mark
+        lines.append(
+            ("" if label is None else f"| {label} ")
+            + f"| {r.behind} | {r.rooms} | {r.marks} | {r.cpu_ms_per_mark:.2f} "
+            f"| {kb(b['total'])} ({kb(b['judge'])} / {kb(b['display'])} / {kb(b['console'])}) "
+            f"| {r.ack[2]:.1f} | {r.display[2]:.1f} | {whole(r.others_cpu)} | {r.errors} | {r.lost} "
+            f"| {r.load:.1f}→{r.load_end:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_paced(rows: list[Row], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -536,12 +797,178 @@ def plot(rows: list[Row], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def plot_backtoback(results: list[tuple[str, dict[str, Any]]], path: Path) -> None:
+    """p99 and marks/s against rooms, and CPU a mark against the sitting's length, per code version."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.8))
+    colours = ["tab:red", "tab:blue", "tab:green", "tab:purple"]
+    for n, (label, result) in enumerate(results):
+        colour = colours[n % len(colours)]
+        name = f"kiosk {label}".strip()
+        base_name = f"baseline ({label} run)" if label else "baseline"
+        rows = [Row(**r) for r in result["rows"]]
+        kiosk = sorted((r for r in rows if r.target == "kiosk"), key=lambda r: r.rooms)
+        base = sorted((r for r in rows if r.target == "baseline"), key=lambda r: r.rooms)
+        if kiosk:
+            x = [r.rooms for r in kiosk]
+            left.plot(x, [r.ack[2] for r in kiosk], "-o", color=colour, label=f"{name}: ack p99")
+            left.plot(x, [r.display[2] for r in kiosk], "-s", color=colour, alpha=0.6,
+                      label=f"{name}: display p99")
+            middle.plot(x, [r.marks_per_s for r in kiosk], "-o", color=colour, label=name)
+        if base:
+            x = [r.rooms for r in base]
+            left.plot(x, [r.display[2] for r in base], "--^", color=colour, alpha=0.5,
+                      label=f"{base_name}: display p99")
+            middle.plot(x, [r.marks_per_s for r in base], "--^", color=colour, alpha=0.5,
+                        label=base_name)
+        lengths = [LengthRow(**r) for r in result.get("lengths", [])]
+        if lengths:
+            right.plot([r.behind for r in lengths], [r.cpu_ms_per_mark for r in lengths], "-o",
+                       color=colour, label=name)
+    offered = sorted({r["rooms"] for _, res in results for r in res["rows"]})
+    if offered:
+        middle.plot(offered, [3.5 * n for n in offered], ":x", color="grey",
+                    label="offered (3.5/s a room)")
+    for y in (50, 100, 250):
+        left.axhline(y, color="grey", lw=0.6, ls=":")
+    right.axhline(1, color="grey", lw=0.6, ls=":")
+    left.set(xlabel="rooms, back to back (7 judges + display + console each)", ylabel="ms",
+             yscale="log", title="p99 latency (targets 50 / 100 / 250 ms dotted)")
+    middle.set(xlabel="rooms", ylabel="acknowledged marks / s", title="throughput")
+    right.set(xlabel="interviews already in the sitting", ylabel="server CPU ms a mark",
+              title="CPU a mark vs sitting length (target 1 ms)", ylim=(0, None))
+    for ax in (left, middle, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("interview-kiosk, interviews back to back: one server process, SQLite "
+                 "synchronous=FULL, 2 cores shared with the load generator (and whatever else "
+                 "runs: see others' CPU in RESULTS.md)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def config_lines(args: argparse.Namespace) -> list[str]:
+    db = "SQLite synchronous=FULL" if not args.database_url else args.database_url.split("://")[0]
+    mode = ("back to back: the next interview starts as soon as the last is scored, the last is "
+            "announced (+0.3 s) and signs (+0.5 s) while the next is marked"
+            if not args.pause else
+            f"paced: {args.pause:.1f} s (±50 %) between a signature and the next start")
+    return [
+        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+        f"one server process ({db}); the load generator is one asyncio process on the same cores.  ",
+        f"Each room: {JUDGES} judge sockets, a display socket, a console socket; "
+        f"{args.candidates} candidates a room, marks spread over {args.spread:.1f} s, {mode}.  ",
+        "CPU % is CPU time over the flow's wall time (100 % = one core); CPU ms/mark is the "
+        "server's CPU over the flow (starts, announcements and signatures included) divided by "
+        "the marks; KB/mark is every frame payload all the screens received over the flow "
+        "divided by the marks; 'client CPU' is the load generator's own; 'others' CPU' is what "
+        "the rest of the machine (other people's work) took meanwhile, of the 200 % there is.",
+    ]
+
+
+def target_checks(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """Issue 8's targets: (target, measured, met)."""
+    rows = [Row(**r) for r in result["rows"]]
+    lengths = [LengthRow(**r) for r in result.get("lengths", [])]
+    kiosk = {r.rooms: r for r in rows if r.target == "kiosk"}
+    out: list[tuple[str, str, bool | None]] = []
+    if lengths:
+        worst = max(r.cpu_ms_per_mark for r in lengths)
+        behind = " and ".join(str(r.behind) for r in lengths)
+        out.append((f"CPU a mark ≤ 1 ms (marks alone, {behind} interviews behind)",
+                    " / ".join(f"{r.cpu_ms_per_mark:.2f}" for r in lengths) + " ms", worst <= 1.0))
+        if len(lengths) >= 2:
+            a, b = lengths[0].cpu_ms_per_mark, lengths[-1].cpu_ms_per_mark
+            out.append((f"same within 20 % at {lengths[0].behind} and {lengths[-1].behind}",
+                        f"{b / a:.2f}×", abs(b / a - 1) <= 0.20))
+        out.append(("bytes to a sitting's screens a mark ≤ 5 KB (marks alone)",
+                    " / ".join(f"{kb(r.bytes_per_mark['total'])}" for r in lengths) + " KB",
+                    max(r.bytes_per_mark["total"] for r in lengths) <= 5000))
+    if kiosk:
+        out.append(("CPU a mark, back to back, all in (starts, announcements, signatures)",
+                    " / ".join(f"{r.cpu_ms_per_mark:.2f}" for r in kiosk.values()) + " ms", None))
+        out.append(("marks/s one core could carry at that CPU a mark (1000 ÷ ms), whatever else "
+                    "runs on the machine; a room back to back offers 3.5/s",
+                    " / ".join(f"{1000 / r.cpu_ms_per_mark:.0f}" for r in kiosk.values()), None))
+        out.append(("KB a mark, back to back, all in",
+                    " / ".join(kb(r.bytes_per_mark.get("total", 0)) for r in kiosk.values()) + " KB",
+                    None))
+    if 50 in kiosk:
+        r = kiosk[50]
+        out.append(("50 rooms back to back: ack p99 ≤ 50 ms, display p99 ≤ 100 ms",
+                    f"{r.ack[2]:.1f} / {r.display[2]:.1f} ms",
+                    r.ack[2] <= 50 and r.display[2] <= 100 and not r.errors and not r.lost))
+    if 200 in kiosk:
+        r = kiosk[200]
+        ratio = r.ratio if r.ratio is not None else float("nan")
+        out.append(("200 rooms: ≥ 90 % of the baseline's marks/s, display p99 ≤ 250 ms",
+                    f"{100 * ratio:.0f} % ({r.marks_per_s:.0f} ÷ {r.marks_per_s / ratio:.0f}), "
+                    f"{r.display[2]:.0f} ms" if r.ratio else f"{r.display[2]:.0f} ms, no baseline",
+                    bool(r.ratio and ratio >= 0.9 and r.display[2] <= 250 and not r.errors
+                         and not r.lost)))
+    idle = result.get("idle", {}).get("kiosk")
+    if idle:
+        out.append((f"{idle['opened']} idle sockets ≤ 150 MB RSS", f"{idle['rss']:.0f} MB",
+                    idle["rss"] <= 150))
+    return out
+
+
+def mark(met: bool | None) -> str:
+    return {True: "met", False: "**not met**", None: "–"}[met]
+
+
+def report(result: dict[str, Any]) -> str:
+    args = argparse.Namespace(**result["args"])
+    rows = [Row(**r) for r in result["rows"]]
+    lengths = [LengthRow(**r) for r in result.get("lengths", [])]
+    code = result["code"]
+    lines = [
+        "# interview-kiosk load benchmark",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Run: {result['started']} UTC, {result['seconds']:.0f} s, load average "
+        f"{result['load_start']:.1f} at the start, {result['load_end']:.1f} at the end.  ",
+        f"Server code: `{code['server_file']}` (commit {code['commit']}, changes to server/ "
+        f"beyond it: {code['server_changes']}).  ",
+        *config_lines(args),
+        "",
+        table(rows),
+    ]
+    if lengths:
+        lines += ["", "CPU and bytes a mark against the sitting's length (the marks alone: "
+                  f"{lengths[0].rooms} rooms, {args.length_rounds} interviews each):", "",
+                  length_table(lengths)]
+    for kind, idle in result.get("idle", {}).items():
+        lines.append(f"- {kind}: {idle['opened']} idle sockets, server RSS {idle['rss']:.0f} MB "
+                     f"({idle['before']:.0f} MB before they opened)")
+    checks = target_checks(result)
+    if checks:
+        lines += ["", "| issue 8 target | measured | |", "|---|---|---|"]
+        lines += [f"| {t} | {m} | {mark(ok)} |" for t, m, ok in checks]
+    return "\n".join(lines)
+
+
 async def main_async(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    rows: list[Row] = []
+    code = describe_code(args.server_dir)
+    print(f"kiosk server code: {code['server_file']} ({code['commit']}, changes: "
+          f"{code['server_changes']})", flush=True)
+    result: dict[str, Any] = {
+        "command": " ".join(["python -m bench"] + sys.argv[1:]),
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "load_start": load_avg(),
+        "code": code,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rows": [], "lengths": [], "idle": {},
+    }
     started = time.monotonic()
+    rows: list[Row] = []
     targets = ["kiosk"] + ([] if args.no_baseline else ["baseline"])
     for n in args.rooms:
         for kind in targets:
@@ -549,55 +976,68 @@ async def main_async(args: argparse.Namespace) -> int:
             rows.append(row)
             extra = f"  {row.error_kinds}" if row.error_kinds else ""
             print(table([row]).splitlines()[-1] + extra, flush=True)
-    idle_lines = []
-    if args.idle:
-        for kind in targets:
-            opened, rss, before = await idle_sockets(kind, args.idle, args, workdir)
-            idle_lines.append(f"{kind}: {opened} idle sockets, server RSS {rss:.0f} MB "
-                              f"({before:.0f} MB before they opened)")
-    db = "SQLite synchronous=FULL" if not args.database_url else args.database_url.split("://")[0]
-    report = [
-        f"# interview-kiosk load benchmark",
-        "",
-        f"Command: `{' '.join(['python -m bench'] + sys.argv[1:])}`  ",
-        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-        f"one server process ({db}); the load generator is one asyncio process on the same cores.  ",
-        f"Each room: {JUDGES} judge sockets, a display socket, a console socket; "
-        f"{args.candidates} candidates a room, marks spread over {args.spread:.1f} s, "
-        f"{args.pause:.1f} s (±50 %) between a signature and the next start.  ",
-        "CPU % is CPU time over the flow's wall time (100 % = one core); 'client CPU' is the load "
-        "generator's own, measured the same way, and competes with the server for the 2 cores.",
-        "",
-        table(rows),
-        "",
-        *(f"- {line}" for line in idle_lines),
-        "",
-        f"Total time {time.monotonic() - started:.0f} s.",
-    ]
-    text = "\n".join(report)
+        base = next((r for r in rows if r.target == "baseline" and r.rooms == n), None)
+        kiosk = next((r for r in rows if r.target == "kiosk" and r.rooms == n), None)
+        if base and kiosk and base.marks_per_s:
+            kiosk.ratio = kiosk.marks_per_s / base.marks_per_s
+    lengths = await measure_lengths(args, workdir) if args.lengths else []
+    for kind in targets if args.idle else []:
+        opened, rss, before = await idle_sockets(kind, args.idle, args, workdir)
+        result["idle"][kind] = {"opened": opened, "rss": rss, "before": before}
+        print(f"{kind}: {opened} idle sockets, server RSS {rss:.0f} MB ({before:.0f} MB before)",
+              flush=True)
+    result["rows"] = [asdict(r) for r in rows]
+    result["lengths"] = [asdict(r) for r in lengths]
+    result["seconds"] = time.monotonic() - started
+    result["load_end"] = load_avg()
+    text = report(result)
     print()
     print(text)
+    (out / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
     (out / "RESULTS.md").write_text(text + "\n", encoding="utf-8")
-    plot(rows, out / "latency.png")
-    print(f"\nwrote {out / 'RESULTS.md'} and {out / 'latency.png'}")
+    if args.pause:
+        plot_paced(rows, out / "latency.png")
+        picture = out / "latency.png"
+    else:
+        plot_backtoback([("", result)], out / "backtoback.png")
+        picture = out / "backtoback.png"
+    print(f"\nwrote {out / 'RESULTS.md'}, {out / 'results.json'} and {picture}")
     shutil.rmtree(workdir, ignore_errors=not args.keep)
+    if args.keep:
+        print(f"kept the servers' work directories in {workdir}")
     bad = sum(r.errors + r.lost for r in rows if r.target == "kiosk")
+    bad += sum(r.errors + r.lost for r in lengths)
     return 1 if bad else 0
+
+
+def numbers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n.strip() and int(n)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rooms", default="10,50,100,200,400",
+    parser.add_argument("--rooms", default="50,100,200",
                         help="comma-separated room counts (default: %(default)s)")
-    parser.add_argument("--candidates", type=int, default=2, help="interviews per room (%(default)s)")
+    parser.add_argument("--candidates", type=int, default=4, help="interviews per room (%(default)s)")
     parser.add_argument("--spread", type=float, default=2.0,
                         help="seconds over which a room's seven marks arrive (%(default)s)")
-    parser.add_argument("--pause", type=float, default=20.0,
+    parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds (±50%%) of interview between a signature and the next start; "
                              "0 = back to back, the harshest (%(default)s)")
+    parser.add_argument("--lengths", default="5,60",
+                        help="interviews already in the sitting when CPU and bytes a mark are "
+                             "measured; 0 to skip (%(default)s)")
+    parser.add_argument("--length-rooms", type=int, default=8,
+                        help="rooms for the sitting-length measurement (%(default)s)")
+    parser.add_argument("--length-rounds", type=int, default=3,
+                        help="interviews measured a room at each length (%(default)s)")
     parser.add_argument("--idle", type=int, default=2000,
                         help="idle sockets for the memory check, 0 to skip (%(default)s)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare uvicorn baseline")
+    parser.add_argument("--server-dir", type=Path, default=ROOT,
+                        help="the checkout whose server/ the kiosk runs, e.g. a git worktree of "
+                             "an older commit; this venv's packages (default: %(default)s)")
     parser.add_argument("--database-url", default=None,
                         help="run the kiosk on this database instead of a fresh SQLite file")
     parser.add_argument("--profile", action="store_true",
@@ -606,7 +1046,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     args = parser.parse_args(argv)
-    args.rooms = [int(n) for n in args.rooms.split(",") if n.strip()]
+    args.rooms = numbers(args.rooms)
+    args.lengths = sorted(set(numbers(args.lengths)))
+    args.server_dir = args.server_dir.resolve()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:

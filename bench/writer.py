@@ -8,6 +8,12 @@ change to the writer can be measured before and after on the same machine minute
 
     .venv/bin/python -m bench.writer --rooms 100
     .venv/bin/python -m bench.writer --rooms 100 --engine /tmp/old.py
+
+It drives the ORM repository of 47b3ad3 and before (``repo.submit_mark``, ``repo.load_snapshot``),
+which issue 8 replaced by the in-memory sittings and Core writes; against that code run it from a
+worktree of such a commit (``git worktree add /tmp/kiosk-before 47b3ad3`` and
+``PYTHONPATH=/tmp/kiosk-before .venv/bin/python -m bench.writer``). ``python -m bench`` measures
+the whole server, old or new (``--server-dir``).
 """
 
 from __future__ import annotations
