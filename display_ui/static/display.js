@@ -144,6 +144,41 @@ function renderMarks(a) {
   );
 }
 
+// With per-element trimming (评分要素, trim "per_criterion") no whole mark is dropped: the judges'
+// totals stand unstruck and each element's average is shown beneath them.
+function renderElements(a) {
+  const list = $("elements");
+  const note = $("drop-note");
+  const elements = a && Array.isArray(a.elements) ? a.elements : null;
+  list.hidden = !elements;
+  root.classList.toggle("with-elements", Boolean(elements)); // a little less room for each row
+  if (note) note.textContent = elements ? T.element_note : T.drop_note;
+  if (!elements) {
+    list.replaceChildren();
+    return;
+  }
+  list.replaceChildren(
+    ...elements.map((e) => {
+      const item = document.createElement("li");
+      item.className = "element";
+      item.dataset.code = e.code;
+      const name = document.createElement("span");
+      name.className = "element-name";
+      name.textContent = e.name;
+      const average = document.createElement("span");
+      average.className = "element-average";
+      average.textContent = e.average;
+      const top = document.createElement("span");
+      top.className = "element-max";
+      // "20.0" is read "满分 20": a maximum without its trailing zero decimals.
+      const max = String(e.max).includes(".") ? String(e.max).replace(/0+$/, "").replace(/\.$/, "") : String(e.max);
+      top.textContent = fill(T.element_max, { max });
+      item.append(name, average, top);
+      return item;
+    }),
+  );
+}
+
 function render() {
   const s = state;
   noteOutcome(s && s.announcement);
@@ -175,10 +210,12 @@ function render() {
   if (a) {
     $("announce-title").textContent = fill(T.announce_title, { draw: a.draw_no, post: a.position_name });
     renderMarks(a);
+    renderElements(a);
     $("result").textContent = fill(T.result, { score: a.result });
   } else {
     $("announce-title").textContent = "";
     $("marks").replaceChildren();
+    renderElements(null);
     $("result").textContent = "";
   }
   showSignState(pad, a, T);

@@ -76,10 +76,22 @@ async def judge_page(request: Request, token: str) -> Any:
     if found is None:
         return _not_found(request)
     row, language = found
+    # A score sheet's elements (评分要素): the phone shows them before its socket is up.
+    try:
+        view = await request.app.state.kiosk.view(row.session_id)
+    except NotFound:
+        return _not_found(request)
+    criteria = [c.as_data() for c in view.criteria] or None
     return _no_store(
         i18n.render(
-            _judge, request, "judge.html", JUDGE_TRANSLATIONS,
-            language=language, token=token, seat=row.seat,
+            _judge,
+            request,
+            "judge.html",
+            JUDGE_TRANSLATIONS,
+            language=language,
+            token=token,
+            seat=row.seat,
+            criteria=criteria,
         )
     )
 

@@ -218,7 +218,9 @@ class Runs:
             out.append(escaped if font == self.main else f'<font name="{font}">{escaped}</font>')
         return "".join(out)
 
-    def draw(self, canvas: Any, x: float, y: float, text: str, size: float, right: bool = False) -> None:
+    def draw(
+        self, canvas: Any, x: float, y: float, text: str, size: float, right: bool = False
+    ) -> None:
         """Draw ``text`` on ``canvas`` run by run (``right``: ending at ``x``)."""
         runs = self.split(text)
         if right:

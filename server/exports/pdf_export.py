@@ -5,6 +5,10 @@ candidate's own signature drawn from the stored strokes as vector lines, and the
 then the ranking of each post and lines for the judges', the scorer's and the supervisor's
 signatures. Every page carries the audit chain's head hash, in print and as a QR code, so a
 paper copy can be matched to the electronic record it came from.
+
+A sitting scored by elements (评分要素) adds a score sheet per judge (评委评分表): every
+candidate's parts as that judge gave them, the dropped ones struck through, and a line for the
+judge's signature.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -37,6 +42,7 @@ from server.domain.ranking import PostRanking
 from server.domain.scoring import fmt
 from server.domain.states import SCORED_STATES
 from server.domain.views import InterviewView
+from server.exports import sheet_record
 from server.exports.fonts import Runs, cjk_font
 from server.exports.record import (
     STATE_ZH,
@@ -68,9 +74,15 @@ class Styles:
     def __init__(self, font: str) -> None:
         self.font = font
         self.runs = Runs(font)
-        self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
-        self.subtitle = ParagraphStyle("subtitle", fontName=font, fontSize=11, leading=16, alignment=TA_CENTER)
-        self.h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
+        self.title = ParagraphStyle(
+            "title", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER
+        )
+        self.subtitle = ParagraphStyle(
+            "subtitle", fontName=font, fontSize=11, leading=16, alignment=TA_CENTER
+        )
+        self.h2 = ParagraphStyle(
+            "h2", fontName=font, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4
+        )
         self.body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
         self.cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
         self.center = ParagraphStyle("center", parent=self.cell, alignment=TA_CENTER)
@@ -84,7 +96,9 @@ class Styles:
 class Signature(Flowable):
     """A candidate's signature, redrawn from its ``[[x, y, t], ...]`` strokes as vector lines."""
 
-    def __init__(self, strokes: Sequence[Sequence[Sequence[float]]] | None, width: float, height: float) -> None:
+    def __init__(
+        self, strokes: Sequence[Sequence[Sequence[float]]] | None, width: float, height: float
+    ) -> None:
         super().__init__()
         self.strokes = [s for s in (strokes or []) if s]
         self.width, self.height = width, height
@@ -119,7 +133,9 @@ class Signature(Flowable):
 
 
 def qr_payload(record: Record) -> str:
-    return f"interview-kiosk session={record.session.id} seq={record.head_seq} head={record.head_hash}"
+    return (
+        f"interview-kiosk session={record.session.id} seq={record.head_seq} head={record.head_hash}"
+    )
 
 
 def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
@@ -136,8 +152,12 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
         for c, dark in enumerate(row):
             if dark:
                 canvas.rect(
-                    x + (c + border) * unit, y + size - (r + border + 1) * unit, unit, unit,
-                    stroke=0, fill=1,
+                    x + (c + border) * unit,
+                    y + size - (r + border + 1) * unit,
+                    unit,
+                    unit,
+                    stroke=0,
+                    fill=1,
                 )
 
 
@@ -159,7 +179,8 @@ def _page(record: Record, font: str, runs: Runs) -> Any:
         canvas.line(MARGIN, FOOTER - 2 * mm, qr_x - 4 * mm, FOOTER - 2 * mm)
         canvas.setFillColor(colors.black)
         canvas.drawString(
-            MARGIN, FOOTER - 7 * mm,
+            MARGIN,
+            FOOTER - 7 * mm,
             f"审计链头哈希（共 {record.head_seq} 条事件，场次 {record.session.id}）：",
         )
         canvas.setFont("Courier", 8.5)
@@ -167,12 +188,13 @@ def _page(record: Record, font: str, runs: Runs) -> Any:
         canvas.setFont(font, 7.5)
         canvas.setFillColor(colors.HexColor(GREY))
         canvas.drawString(
-            MARGIN, FOOTER - 17 * mm,
+            MARGIN,
+            FOOTER - 17 * mm,
             "用右侧二维码或上面的哈希与电子记录（audit.jsonl，kiosk verify）核对：二者一致即本表与电子记录相符。",
         )
         if runs.missing:
             canvas.setFillColor(colors.HexColor("#B00020"))
-            canvas.drawString(MARGIN, FOOTER - 22 * mm, missing_text(runs.missing))
+            canvas.drawString(MARGIN, FOOTER - 22 * mm, missing_text(list(runs.missing)))
         canvas.restoreState()
 
     return draw
@@ -213,6 +235,9 @@ def render_report(record: Record) -> tuple[bytes, list[str]]:
         Spacer(1, 1 * mm),
     ]
     story += [Paragraph(f"· {st.t(line)}", st.body) for line in rules_text(record)]
+    story += [
+        Paragraph(f"· {st.t(line)}", st.body) for line in sheet_record.rules_lines(record.session)
+    ]
     story.append(
         Paragraph(
             f'<font color="{GREY}">表中带删除线的分数为去掉的分数（高 = 最高分，低 = 最低分）；'
@@ -226,12 +251,17 @@ def render_report(record: Record) -> tuple[bytes, list[str]]:
     for post in record.ranking.posts:
         story.append(KeepTogether(_ranking_block(record, post, st, doc.width)))
     story.append(KeepTogether(_signature_block(record, st, doc.width)))
+    if sheet_record.criteria_of(record.session):
+        for seat in range(1, record.session.judge_count + 1):
+            story.append(PageBreak())
+            story += _judge_sheet(record, seat, st, doc.width)
     missing = list(st.runs.missing)
     if missing:
         # Said on the sheet itself (top and every footer), so nobody signs a name printed wrong.
         log.warning(
             "PDF of session %s: no installed font has %s (install Debian's fonts-hanazono)",
-            record.session.id, " ".join(f"U+{ord(c):04X}" for c in missing),
+            record.session.id,
+            " ".join(f"U+{ord(c):04X}" for c in missing),
         )
         warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
         story.insert(5, Paragraph(escape(missing_text(missing)), warning))
@@ -246,7 +276,9 @@ def _notes_block(record: Record, st: Styles) -> list[Any]:
     for interview in record.session.interviews:
         note = local_note(interview)
         if note:
-            who = f"岗位 {interview.position_code} {interview.draw_no} 号 {interview.candidate_name}"
+            who = (
+                f"岗位 {interview.position_code} {interview.draw_no} 号 {interview.candidate_name}"
+            )
             lines.append(Paragraph(f"· {st.t(who)}：{st.t(note)}", st.body))
     if not lines:
         return []
@@ -277,7 +309,8 @@ def _mark_cell(interview: InterviewView, seat: int, style: ParagraphStyle, narro
     tag = "高" if side == "high" else "低"
     gap = "<br/>" if narrow else ""
     return Paragraph(
-        f'<font color="{GREY}"><strike>{text}</strike>{gap}<font size="6">{tag}</font></font>', style
+        f'<font color="{GREY}"><strike>{text}</strike>{gap}<font size="6">{tag}</font></font>',
+        style,
     )
 
 
@@ -288,8 +321,14 @@ def _score_table(record: Record, st: Styles, width: float) -> Table:
     seats = list(range(1, s.judge_count + 1))
     totals = {r.candidate.interview_id: r.total for p in record.ranking.posts for r in p.ranking}
     sig_w, sig_h = 30 * mm, 10 * mm
-    fixed = {"draw": 11 * mm, "name": 22 * mm, "result": 16 * mm, "state": 17 * mm,
-             "sign": sig_w + 2 * mm, "time": 20 * mm}
+    fixed = {
+        "draw": 11 * mm,
+        "name": 22 * mm,
+        "result": 16 * mm,
+        "state": 17 * mm,
+        "sign": sig_w + 2 * mm,
+        "time": 20 * mm,
+    }
     part_w = 15 * mm
     rest = width - sum(fixed.values()) - part_w * (len(components) + (1 if components else 0))
     mark_w = min(15 * mm, rest / len(seats))
@@ -328,12 +367,18 @@ def _score_table(record: Record, st: Styles, width: float) -> Table:
 
     for position in s.positions:
         members = [i for i in s.interviews if i.position_code == position.code]
-        heading = f"岗位 {st.t(position.code)}　{st.t(position.name)}　（职位数 {position.openings}）"
+        heading = (
+            f"岗位 {st.t(position.code)}　{st.t(position.name)}　（职位数 {position.openings}）"
+        )
         rows.append([Paragraph(f"<b>{heading}</b>", st.cell)] + [""] * (columns - 1))
-        style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
-                  ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), POST_BG)]
+        style += [
+            ("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
+            ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), POST_BG),
+        ]
         for interview in members:
-            rows.append(_score_row(record, interview, seats, totals, st, mark_style, narrow, sig_w, sig_h))
+            rows.append(
+                _score_row(record, interview, seats, totals, st, mark_style, narrow, sig_w, sig_h)
+            )
     if not s.interviews:
         rows.append([Paragraph("（本场次暂无考生）", st.cell)] + [""] * (columns - 1))
         style.append(("SPAN", (0, 2), (-1, 2)))
@@ -346,8 +391,15 @@ def _score_table(record: Record, st: Styles, width: float) -> Table:
 
 
 def _score_row(
-    record: Record, interview: InterviewView, seats: list[int], totals: dict[int, Any],
-    st: Styles, mark_style: ParagraphStyle, narrow: bool, sig_w: float, sig_h: float,
+    record: Record,
+    interview: InterviewView,
+    seats: list[int],
+    totals: dict[int, Any],
+    st: Styles,
+    mark_style: ParagraphStyle,
+    narrow: bool,
+    sig_w: float,
+    sig_h: float,
 ) -> list[Any]:
     reveal = interview.state in SCORED_STATES
     row: list[Any] = [
@@ -437,7 +489,7 @@ def _signature_block(record: Record, st: Styles, width: float) -> list[Any]:
     seats = list(range(1, record.session.judge_count + 1))
     per_row = 4
     people = [f"{seat} 号评委" for seat in seats]
-    rows_of = [people[i:i + per_row] for i in range(0, len(people), per_row)]
+    rows_of = [people[i : i + per_row] for i in range(0, len(people), per_row)]
     rows_of.append(["记分员", "监督员", "日期"])
     label, gap = 26 * mm, 6 * mm
     line = width / per_row - label - gap
@@ -453,3 +505,93 @@ def _signature_block(record: Record, st: Styles, width: float) -> list[Any]:
     table = Table(cells, colWidths=[label, line, gap] * per_row, rowHeights=12 * mm, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return [Paragraph("签字确认", st.h2), table]
+
+
+def _judge_sheet(record: Record, seat: int, st: Styles, width: float) -> list[Any]:
+    """One judge's score sheet (评委评分表): each candidate's parts, the total, a signature line."""
+    s = record.session
+    criteria = sheet_record.criteria_of(s)
+    story: list[Any] = [
+        Paragraph("评委评分表", st.title),
+        Paragraph(f"{st.t(s.title)}　·　第 {seat} 席评委", st.subtitle),
+        Spacer(1, 2 * mm),
+        *[Paragraph(f"· {st.t(line)}", st.body) for line in sheet_record.rules_lines(s)],
+        Paragraph(
+            f'<font color="{GREY}">带删除线的分数为去掉的分数；“回避”为本席回避该考生；'
+            "“—”为尚未评分（评分结束前不显示任何分数）。</font>",
+            st.body,
+        ),
+        Spacer(1, 3 * mm),
+    ]
+    head = ["岗位", "抽签号", "姓名"]
+    head += [f"{st.t(c.name)}<br/>（{sheet_record.plain(c.max)}）" for c in criteria] + [
+        "合计",
+        "面试得分",
+    ]
+    rows: list[list[Any]] = [[Paragraph(h, st.head) for h in head]]
+    for interview in s.interviews:
+        parts = sheet_record.revealed_parts(interview).get(seat)
+        dropped = sheet_record.dropped_parts(sheet_record.outcome(s, interview))
+        row: list[Any] = [
+            Paragraph(st.t(interview.position_code), st.center),
+            Paragraph(str(interview.draw_no), st.center),
+            Paragraph(st.t(interview.candidate_name), st.cell),
+        ]
+        if seat in interview.excused:
+            row += [Paragraph("回避", st.center)] + [""] * len(criteria)
+        elif parts is None:
+            row += [Paragraph("—", st.center) for _ in range(len(criteria) + 1)]
+        else:
+            for c in criteria:
+                text = fmt(parts.get(c.code)) or "—"
+                struck = seat in dropped.get(c.code, ())
+                row.append(
+                    Paragraph(
+                        f'<font color="{GREY}"><strike>{text}</strike></font>' if struck else text,
+                        st.center,
+                    )
+                )
+            row.append(_mark_cell(interview, seat, st.center, narrow=False))
+        revealed = interview.state in SCORED_STATES and interview.result is not None
+        row.append(Paragraph(f"<b>{fmt(interview.result)}</b>" if revealed else "—", st.center))
+        rows.append(row)
+    if not s.interviews:
+        rows.append([Paragraph("（本场次暂无考生）", st.cell)] + [""] * (len(head) - 1))
+    fixed = [18 * mm, 13 * mm, 26 * mm]
+    tail = [18 * mm, 18 * mm]
+    each = min(30 * mm, (width - sum(fixed) - sum(tail)) / max(1, len(criteria)))
+    table = Table(
+        rows, colWidths=fixed + [each] * len(criteria) + tail, repeatRows=1, hAlign="LEFT"
+    )
+    style: list[Any] = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    for r, interview in enumerate(s.interviews, start=1):
+        if seat in interview.excused and criteria:
+            style.append(("SPAN", (3, r), (3 + len(criteria), r)))
+    if not s.interviews:
+        style.append(("SPAN", (0, 1), (-1, 1)))
+    table.setStyle(TableStyle(style))
+    story.append(table)
+    story.append(Spacer(1, 8 * mm))
+    sign = Table(
+        [[Paragraph(f"第 {seat} 席评委签字：", st.body), "", "", Paragraph("日期：", st.body), ""]],
+        colWidths=[34 * mm, 60 * mm, 12 * mm, 14 * mm, 40 * mm],
+        rowHeights=12 * mm,
+        hAlign="LEFT",
+    )
+    sign.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (1, 0), (1, 0), 0.6, colors.black),
+                ("LINEBELOW", (4, 0), (4, 0), 0.6, colors.black),
+            ]
+        )
+    )
+    story.append(KeepTogether([sign]))
+    return story

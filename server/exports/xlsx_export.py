@@ -1,4 +1,5 @@
-"""The XLSX export: the marks, a ranking sheet per post, and the audit log.
+"""The XLSX export: the marks, a ranking sheet per post, the judges' sheets and calibration, and
+the audit log.
 
 Numbers are written as numbers (``Decimal`` cells) with a number format showing the sitting's
 decimals, so a spreadsheet can sum them and still shows "85.0" and "80.13" as announced.
@@ -11,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
@@ -22,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from server.domain.ranking import PostRanking
 from server.domain.scoring import fmt
 from server.domain.states import SCORED_STATES
+from server.exports import sheet_record
 from server.exports.record import (
     STATE_ZH,
     UNRANKED_ZH,
@@ -55,11 +58,14 @@ def render(record: Record) -> bytes:
     assert marks is not None
     marks.title = "成绩登记"
     _marks_sheet(marks, record)
-    used = {marks.title, "审计日志"}
+    used = {marks.title, "审计日志", "评委评分表", "评委校准"}
     for post in record.ranking.posts:
         name = _sheet_name(f"排名-{post.position.code}", used)
         used.add(name)
         _ranking_sheet(book.create_sheet(name), record, post)
+    if sheet_record.criteria_of(record.session):
+        _parts_sheet(book.create_sheet("评委评分表"), record)
+    _calibration_sheet(book.create_sheet("评委校准"), record)
     _audit_sheet(book.create_sheet("审计日志"), record)
     out = io.BytesIO()
     book.save(out)
@@ -100,7 +106,7 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) 
     """Write one cell; text is always a plain string, never a formula."""
     if isinstance(value, str):
         # A dispute note or a batch may hold control characters, which XLSX cannot store.
-        value = ILLEGAL_CHARACTERS_RE.sub("\uFFFD", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str):
         # openpyxl takes any text starting with "=" for a formula: a candidate named
@@ -145,7 +151,9 @@ def _marks_sheet(ws: Worksheet, record: Record) -> None:
         row += 1
         reveal = interview.state in SCORED_STATES
         values: list[Any] = [
-            interview.draw_no, interview.candidate_name, interview.position_code,
+            interview.draw_no,
+            interview.candidate_name,
+            interview.position_code,
             interview.position_name,
         ]
         for col, value in enumerate(values, start=1):
@@ -204,7 +212,9 @@ def _ranking_sheet(ws: Worksheet, record: Record, post: PostRanking) -> None:
         row += 1
         c = ranked.candidate
         values: list[tuple[Any, str | None]] = [
-            (ranked.rank, None), (c.draw_no, None), (c.candidate_name, None),
+            (ranked.rank, None),
+            (c.draw_no, None),
+            (c.candidate_name, None),
             (ranked.interview, result_fmt),
         ]
         values += [(c.components.get(comp.id), number_format(2)) for comp in components]
@@ -240,21 +250,151 @@ def _ranking_sheet(ws: Worksheet, record: Record, post: PostRanking) -> None:
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
+def _parts_sheet(ws: Worksheet, record: Record) -> None:
+    """Every seat's part of every element, a row per seat and interview (评委评分表)."""
+    s = record.session
+    criteria = sheet_record.criteria_of(s)
+    per_element = sheet_record.trim_of(s) == "per_criterion"
+    score_fmt = number_format(s.score_decimals)
+    result_fmt = number_format(s.result_decimals)
+    row = _title(
+        ws,
+        f"评委评分表 — {s.title}",
+        [
+            *sheet_record.rules_lines(s),
+            "划线灰底的分数为去掉的分数；评分结束前不显示任何分数。",
+        ],
+    )
+    titles = ["岗位代码", "抽签号", "姓名", "评委席位"]
+    titles += [f"{c.name}（{sheet_record.plain(c.max)}）" for c in criteria] + [
+        "合计",
+        "去掉",
+        "面试得分",
+    ]
+    widths = [10, 8, 12, 9] + [12] * len(criteria) + [9, 8, 10]
+    header_row = row
+    _header(ws, header_row, titles, widths)
+    first = len(titles) - len(criteria) - 3 + 1  # the column of the first element
+    for interview in s.interviews:
+        parts = sheet_record.revealed_parts(interview)
+        outcome = sheet_record.outcome(s, interview)
+        dropped = sheet_record.dropped_parts(outcome)
+        for seat in range(1, s.judge_count + 1):
+            row += 1
+            for col, value in enumerate(
+                [interview.position_code, interview.draw_no, interview.candidate_name, seat],
+                start=1,
+            ):
+                _put(ws, row, col, value)
+            if seat in interview.excused:
+                _put(ws, row, first, "回避").alignment = CENTER
+                continue
+            own = parts.get(seat)
+            if own is None:
+                continue
+            for offset, c in enumerate(criteria):
+                cell = _put(ws, row, first + offset, own.get(c.code), score_fmt)
+                if seat in dropped.get(c.code, ()):
+                    cell.font = DROPPED
+                    cell.fill = DROPPED_FILL
+            total = interview.marks.get(seat)
+            cell = _put(ws, row, first + len(criteria), total, score_fmt)
+            side = dropped_seat(interview, seat)
+            if side:
+                cell.font = DROPPED
+                cell.fill = DROPPED_FILL
+                _put(ws, row, first + len(criteria) + 1, "最高" if side == "high" else "最低")
+        if per_element and outcome is not None:
+            row += 1
+            _put(ws, row, 3, interview.candidate_name)
+            _put(ws, row, 4, "要素平均").font = BOLD
+            averages = outcome.averages(s.result_decimals)
+            for offset, c in enumerate(criteria):
+                _put(ws, row, first + offset, Decimal(averages[c.code]), result_fmt).font = BOLD
+        if parts:
+            _put(ws, row, first + len(criteria) + 2, interview.result, result_fmt).font = BOLD
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=5)
+
+
+def _calibration_sheet(ws: Worksheet, record: Record) -> None:
+    """Each seat against the panel: drops, the mean deviation, and every deviation of the day."""
+    s = record.session
+    result_fmt = number_format(s.result_decimals)
+    deviation_fmt = number_format(max(s.score_decimals, s.result_decimals))
+    data = sheet_record.calibration(s)
+    per_element = sheet_record.trim_of(s) == "per_criterion" and bool(sheet_record.criteria_of(s))
+    row = _title(
+        ws,
+        f"评委评分校准 — {s.title}",
+        [
+            "偏差 = 评委打分 − 面试得分（已评分的考生）；平均偏差精确计算，最后四舍五入一次。",
+            "总被去掉最高分或最低分、或平均偏差较大的评委，宜在下一场前沟通。",
+        ],
+    )
+    titles = ["评委席位", "评分次数", "被去掉最高分", "被去掉最低分", "平均偏差"]
+    titles += ["要素被去最高", "要素被去最低"] if per_element else []
+    _header(ws, row, titles, [10, 10, 13, 13, 10] + ([13, 13] if per_element else []))
+    for seat in data["seats"]:
+        row += 1
+        mean = seat["mean_deviation"]
+        values: list[tuple[Any, str | None]] = [
+            (seat["seat"], None),
+            (seat["marks"], None),
+            (seat["dropped_high"], None),
+            (seat["dropped_low"], None),
+            (Decimal(mean) if mean is not None else None, result_fmt),
+        ]
+        if per_element:
+            values += [(seat["parts_dropped_high"], None), (seat["parts_dropped_low"], None)]
+        for col, (value, shown) in enumerate(values, start=1):
+            _put(ws, row, col, value, shown)
+    scored = sheet_record.scored_interviews(s)
+    if not scored:
+        return
+    row += 2
+    _put(ws, row, 1, "每位考生的偏差（按面试顺序）").font = BOLD
+    row += 1
+    seats = [seat["seat"] for seat in data["seats"]]
+    _header(
+        ws,
+        row,
+        ["岗位代码", "抽签号", "面试得分"] + [f"评委{n}" for n in seats],
+        [10, 8, 10] + [9] * len(seats),
+    )
+    for interview in scored:
+        row += 1
+        _put(ws, row, 1, interview.position_code)
+        _put(ws, row, 2, interview.draw_no)
+        _put(ws, row, 3, interview.result, result_fmt)
+        for col, seat in enumerate(seats, start=4):
+            mark = interview.marks.get(seat)
+            if mark is not None:
+                _put(ws, row, col, mark - interview.result, deviation_fmt)
+
+
 def _audit_sheet(ws: Worksheet, record: Record) -> None:
     row = _title(
         ws,
         f"审计日志 — {record.session.title}",
         [f"共 {record.head_seq} 条；链头哈希：{record.head_hash}；时间为 UTC。"],
     )
-    _header(ws, row, ["序号", "时间(UTC)", "操作者", "事件", "数据", "前一哈希", "哈希"],
-            [7, 28, 11, 20, 60, 68, 68])
+    _header(
+        ws,
+        row,
+        ["序号", "时间(UTC)", "操作者", "事件", "数据", "前一哈希", "哈希"],
+        [7, 28, 11, 20, 60, 68, 68],
+    )
     header_row = row
     for line in record.audit:
         event = json.loads(line)
         row += 1
         values = [
-            event["seq"], event["at"], event["actor"], event["kind"],
-            json.dumps(event["data"], ensure_ascii=False, sort_keys=True), event["prev"],
+            event["seq"],
+            event["at"],
+            event["actor"],
+            event["kind"],
+            json.dumps(event["data"], ensure_ascii=False, sort_keys=True),
+            event["prev"],
             event["hash"],
         ]
         for col, value in enumerate(values, start=1):
@@ -262,4 +402,3 @@ def _audit_sheet(ws: Worksheet, record: Record) -> None:
             if col == 5:
                 cell.alignment = WRAP
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-
