@@ -28,8 +28,11 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 from server.api.app import generate_password
+from server.api.campaign_pages import announce_demo_campaign
+from server.domain import sitting as sd
 from server.domain.scoring import fmt
 from server.store import repository as repo
+from server.store import sittings as store
 from server.store.engine import Database
 
 DEMO_DATABASE_URL = "sqlite:///./kiosk-data/demo.db"
@@ -39,9 +42,18 @@ POSITIONS = [
     ("C01", "经济发展服务局工作人员", 2, "1.5"),
 ]
 CANDIDATES = [
-    (1, "赵明远", "A01"), (2, "钱晓燕", "A01"), (3, "孙立新", "A01"), (4, "李文静", "A01"),
-    (1, "周海涛", "B01"), (2, "吴丽华", "B01"), (3, "郑国强", "B01"), (4, "王雪梅", "B01"),
-    (1, "冯志刚", "C01"), (2, "陈佳怡", "C01"), (3, "褚建军", "C01"), (4, "卫小红", "C01"),
+    (1, "赵明远", "A01"),
+    (2, "钱晓燕", "A01"),
+    (3, "孙立新", "A01"),
+    (4, "李文静", "A01"),
+    (1, "周海涛", "B01"),
+    (2, "吴丽华", "B01"),
+    (3, "郑国强", "B01"),
+    (4, "王雪梅", "B01"),
+    (1, "冯志刚", "C01"),
+    (2, "陈佳怡", "C01"),
+    (3, "褚建军", "C01"),
+    (4, "卫小红", "C01"),
 ]
 
 
@@ -52,21 +64,38 @@ class Demo:
     display: str
 
 
-def create_demo_sitting(db: Any) -> Demo:
-    """Write the demo sitting (7 seats, 3 posts, 12 candidates) in the caller's transaction."""
-    fields = {"title": "演示场次 · 竞聘上岗面试", "batch": "第一批次", "judge_count": 7,
-              "score_decimals": 1, "result_decimals": 2, "min_scores": 5}
-    sitting = repo.create_sitting(db, fields)
-    assert sitting.id is not None
-    for code, name, openings, ratio in POSITIONS:
-        repo.create_position(db, sitting.id, {"code": code, "name": name, "openings": openings,
-                                              "shortlist_ratio": fmt(Decimal(ratio))})
-    for draw_no, name, code in CANDIDATES:
-        repo.create_interview(db, sitting.id, draw_no, name, code)
-    tokens = repo.tokens_of(db, sitting.id)
+def create_demo_sitting(kiosk: Any) -> Demo:
+    """Write the demo sitting (7 seats, 3 posts, 12 candidates) through the kiosk's writer."""
+
+    def commands(conn: Any) -> list[sd.Command]:
+        made: list[sd.Command] = [
+            sd.CreateSitting(
+                store.reserve_id(conn, "sitting"),
+                "演示场次 · 竞聘上岗面试",
+                7,
+                1,
+                2,
+                5,
+                batch="第一批次",
+            )
+        ]
+        made += [
+            sd.AddPosition(
+                store.reserve_id(conn, "position"), code, name, openings, fmt(Decimal(ratio)) or "1"
+            )
+            for code, name, openings, ratio in POSITIONS
+        ]
+        made += [
+            sd.AddInterview(store.reserve_id(conn, "interview"), draw_no, name, code)
+            for draw_no, name, code in CANDIDATES
+        ]
+        return made
+
+    sitting_id = kiosk.run_sync(None, commands).sitting_id
+    tokens = kiosk.db.read_sync(lambda db: repo.tokens_of(db, sitting_id))
     judges = sorted((t.seat or 0, t.token) for t in tokens if t.role == "judge")
     display = next(t.token for t in tokens if t.role == "display")
-    return Demo(sitting.id, judges, display)
+    return Demo(sitting_id, judges, display)
 
 
 def lan_address() -> str:
@@ -117,7 +146,10 @@ def print_demo(demo: Demo, base: str, password_line: str, out: TextIO | None = N
     print(rule, file=out)
     print(f"控制台 / Console: {console}", file=out)
     print(f"密码 / Password: {password_line}", file=out)
-    print("在控制台“评委与大屏链接”中可打印全部二维码。 / Print every QR code from the console.", file=out)
+    print(
+        "在控制台“评委与大屏链接”中可打印全部二维码。 / Print every QR code from the console.",
+        file=out,
+    )
     print(rule, file=out, flush=True)
 
 
@@ -146,9 +178,10 @@ def schedule_demo(app: FastAPI, host: str, port: int) -> None:
                 password = shown = generate_password()
             hashed = PasswordHasher().hash(password)
             demo_db.write_sync(lambda db: repo.put_setting(db, "secretary_password", hashed))
-            demo = demo_db.write_sync(create_demo_sitting)
+            demo = create_demo_sitting(kiosk)
             print(f"演示数据库 / Demo database: {DEMO_DATABASE_URL}", flush=True)
             print_demo(demo, base, shown)
+            await announce_demo_campaign(app, base)
             try:
                 yield
             finally:
@@ -172,8 +205,9 @@ def schedule_demo(app: FastAPI, host: str, port: int) -> None:
                 shown = "（该数据库原有的秘书密码，未更改 / this database's existing password, unchanged）"
             else:
                 shown = "（见上方“秘书初始密码” / printed above as the initial password）"
-            demo = db.write_sync(create_demo_sitting)
+            demo = create_demo_sitting(kiosk)
             print_demo(demo, base, shown)
+            await announce_demo_campaign(app, base)
             yield state
 
     app.router.lifespan_context = shared_database
