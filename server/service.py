@@ -1,130 +1,181 @@
-"""The kiosk's commands: check and write in one transaction, then tell the screens.
+"""The kiosk's commands: decide against memory, write in one transaction, then tell the screens.
 
-Every change goes through :meth:`Kiosk.change`: the write function runs on the writer thread, the
-sitting's snapshot is read inside the same transaction, and only after the commit does the hub
-fan the new state out. Nothing is acknowledged or broadcast before it is durable.
+Every change to a sitting goes through :meth:`Kiosk.run`: on the writer thread the command is
+decided against the sitting's state in memory (:mod:`server.domain.sitting`), its events and the
+rows the queries read are appended in the writer's transaction (:mod:`server.store.sittings`),
+and only after the commit does the state advance, the caller hear back (a judge's ack) and the
+:class:`Publisher` tell the screens. Nothing is acknowledged or broadcast before it is durable.
+
+The service knows nothing of sockets: whatever implements :class:`Publisher` (the in-process
+screens of :mod:`server.live.screens` today; a PostgreSQL LISTEN/NOTIFY bus when several
+processes share a database) is handed each committed :class:`Change`.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Connection
 
-from server.domain import views
-from server.domain.views import SessionView
-from server.live.hub import Hub
-from server.store import repository as repo
+from server.domain import sitting as sd
+from server.domain.views import SittingView
+from server.errors import NotFound
+from server.publish import Change, Nobody, Publisher
+from server.store import sittings as store
 from server.store.engine import Database
 
-T = TypeVar("T")
+#: Kinds that change only the interview they name: the console is sent that interview alone.
+INTERVIEW_KINDS = frozenset(
+    {
+        "interview.started",
+        "interview.countdown",
+        "mark.submitted",
+        "seat.excused",
+        "mark.reopened",
+        "interview.scored",
+        "interview.announced",
+        "interview.signed",
+        "interview.absent",
+        "interview.disputed",
+        "component.scored",
+    }
+)
 
-MAX_SEATS = 15  # the most judges a sitting may have (DESIGN.md section 4)
-LINK_GONE = 1008  # policy violation: the same close code as a refused link
+
+def change_of(outcome: store.Outcome) -> Change:
+    """Say what the screens must hear of a committed command.
+
+    Events of another process the writer caught up on before deciding (PostgreSQL) are told
+    with it: this process's screens may not have heard of them yet.
+    """
+    events = [*outcome.caught_up, *outcome.events]
+    interviews = tuple(
+        dict.fromkeys(e.data["interview_id"] for e in events if e.kind in INTERVIEW_KINDS)
+    )
+    whole = any(e.kind not in INTERVIEW_KINDS for e in events)
+    before = outcome.before if outcome.held is None else outcome.held
+    after = outcome.state
+    gone_from = None
+    if before is not None and after.judge_count < before.judge_count:
+        gone_from = after.judge_count + 1
+    if after.removed and (before is None or not before.removed):
+        gone_from = 1
+    return Change(after, interviews, whole, gone_from, display_gone=gone_from == 1)
+
+
+@dataclass(frozen=True)
+class ByInterview:
+    """A command addressed by an interview id: its sitting is found through the interview."""
+
+    interview_id: int
 
 
 class Kiosk:
-    """The database, the hub and the settings that tie them together."""
+    """The database, the live sittings and the publisher that tells the screens."""
 
-    def __init__(self, db: Database, hub: Hub, stale_after: float = 15.0) -> None:
+    def __init__(self, db: Database, publisher: Publisher | None = None) -> None:
+        self.sittings = store.Sittings()
+        self.publisher: Publisher = publisher or Nobody()
+        self._db: Database | None = None
         self.db = db
-        self.hub = hub
-        self.stale_after = stale_after
 
-    async def change(
+    @property
+    def db(self) -> Database:
+        assert self._db is not None
+        return self._db
+
+    @db.setter
+    def db(self, db: Database) -> None:
+        # The demo swaps in its own database before serving: the states held were another's.
+        if self._db is not None:
+            self._db.listeners.remove(self.sittings)
+        self.sittings.forget()
+        db.listeners.append(self.sittings)
+        self._db = db
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def submit(
         self,
-        session_of: Callable[[T], int],
-        fn: Callable[[Session], T],
-        committed: Callable[[T], None] | None = None,
-    ) -> tuple[T, SessionView]:
-        """Run ``fn`` as one write transaction, then publish the sitting's new state.
+        target: int | ByInterview | None,
+        command: sd.Command | store.CommandFactory,
+        extra: Callable[[Connection, sd.SittingState], None] | None = None,
+    ) -> Any:
+        """Queue one command for the writer; the future holds its :class:`Outcome` after commit."""
+        sittings = self.sittings
 
-        ``committed`` runs after the commit and before the fan-out: the judge's ack goes there,
-        so it reaches the judge ahead of the state that follows from it.
+        def work(conn: Connection) -> tuple[store.Outcome, store.Live | None]:
+            sitting_id: int | None
+            if isinstance(target, ByInterview):
+                sitting_id = sittings.sitting_for(conn, target.interview_id)
+                if sitting_id is None:
+                    iid = target.interview_id
+                    raise NotFound(f"面试 {iid} 不存在。", f"There is no interview {iid}.")
+                held, _, _ = sittings.latest(conn, sitting_id)  # locked, the record's latest
+                if held is not None and held.state.removed:
+                    # The decider lets these decide on a removed sitting; the API hides it whole.
+                    raise NotFound(
+                        f"场次 {sitting_id} 不存在。", f"There is no sitting {sitting_id}."
+                    )
+            else:
+                sitting_id = target
+            return sittings.execute(conn, sitting_id, command, extra)
+
+        def staged(result: tuple[store.Outcome, store.Live | None]) -> None:
+            outcome, live = result
+            if outcome.events and live is not None:
+                sittings.stage(live, [*outcome.caught_up, *outcome.events])
+
+        return self.db.submit_core(work, staged)
+
+    async def run(
+        self,
+        target: int | ByInterview | None,
+        command: sd.Command | store.CommandFactory,
+        extra: Callable[[Connection, sd.SittingState], None] | None = None,
+        committed: Callable[[store.Outcome], None] | None = None,
+    ) -> store.Outcome:
+        """Decide and record ``command``; after the commit, call ``committed``, then publish.
+
+        ``committed`` is where a judge's ack goes: it reaches the judge ahead of the state that
+        follows from it.
         """
-
-        def work(db: Session) -> tuple[T, SessionView]:
-            result = fn(db)
-            return result, repo.load_snapshot(db, session_of(result))
-
-        result, snapshot = await self.db.write(work)
+        outcome, _ = await asyncio.wrap_future(self.submit(target, command, extra))
         if committed is not None:
-            committed(result)
-        self.tell(snapshot)
-        return result, snapshot
+            committed(outcome)
+        if outcome.events:
+            self.publisher.publish(outcome.sitting_id, change_of(outcome))
+        return outcome
 
-    async def snapshot(self, session_id: int) -> SessionView:
-        return await self.db.read(lambda db: repo.load_snapshot(db, session_id))
+    def run_sync(
+        self,
+        target: int | ByInterview | None,
+        command: sd.Command | store.CommandFactory,
+        extra: Callable[[Connection, sd.SittingState], None] | None = None,
+    ) -> store.Outcome:
+        """:meth:`run` for code outside the event loop (the demo, the CLI, tests)."""
+        outcome, _ = self.submit(target, command, extra).result()
+        if outcome.events:
+            self.publisher.publish(outcome.sitting_id, change_of(outcome))
+        return outcome  # type: ignore[no-any-return]
 
-    def tell(self, snapshot: SessionView) -> None:
-        """Send every screen of the sitting its view of ``snapshot`` (newest state wins)."""
-        if not self.hub.fresher(snapshot.id, snapshot.version):
-            return
-        sid, version = snapshot.id, snapshot.version
-        for seat in range(1, snapshot.judge_count + 1):
-            subscribers = self.hub.subscribers(f"judge:{sid}:{seat}")
-            if subscribers:
-                frame = views.judge_state(snapshot, seat)
-                for subscriber in subscribers:
-                    subscriber.offer_state(frame, version)
-        displays = self.hub.subscribers(f"display:{sid}")
-        if displays:
-            frame = views.display_state(snapshot)
-            for subscriber in displays:
-                subscriber.offer_state(frame, version)
-        self.tell_console(snapshot)
+    # --- reads ----------------------------------------------------------------------------------
 
-    def tell_console(self, snapshot: SessionView) -> None:
-        consoles = self.hub.subscribers(f"console:{snapshot.id}")
-        if consoles:
-            frame = {
-                "type": "session",
-                "session": views.session_for_secretary(snapshot),
-                "seats": self.seat_status(snapshot.id, snapshot.judge_count),
-            }
-            for subscriber in consoles:
-                # A correction may change the panel's size: presence frames follow it.
-                subscriber.meta["judge_count"] = snapshot.judge_count
-                subscriber.put(frame)
+    async def state(self, sitting_id: int, include_removed: bool = False) -> sd.SittingState:
+        """The sitting's state in memory (loaded from its chain on first use), or ``NotFound``."""
+        state = self.sittings.current(sitting_id)
+        if state is None:
+            live = await self.db.read(lambda db: store.load(db.connection(), sitting_id))
+            if live is not None:
+                self.sittings.remember(live)
+                state = self.sittings.current(sitting_id)
+        if state is None or (state.removed and not include_removed):
+            raise NotFound(f"场次 {sitting_id} 不存在。", f"There is no sitting {sitting_id}.")
+        return state
 
-    def seat_status(self, session_id: int, judge_count: int) -> list[dict[str, Any]]:
-        """Each seat's phones: how many sockets are open and whether any is heard from recently."""
-        now = time.monotonic()
-        rows = []
-        for seat in range(1, judge_count + 1):
-            subs = self.hub.subscribers(f"judge:{session_id}:{seat}")
-            freshest = max((s.last_seen for s in subs), default=None)
-            rows.append(
-                {
-                    "seat": seat,
-                    "connections": len(subs),
-                    "live": freshest is not None and now - freshest <= self.stale_after,
-                    "seconds_since_heard": None if freshest is None else round(now - freshest, 1),
-                }
-            )
-        return rows
-
-    def close_links(self, session_id: int, from_seat: int, display: bool = False) -> None:
-        """Close the open sockets of judge seats from ``from_seat`` on (and the display's).
-
-        Their links no longer work (a seat removed by a correction, a sitting removed): the
-        page learns it at once instead of showing a sitting that is no longer there.
-        """
-        channels = [f"judge:{session_id}:{seat}" for seat in range(from_seat, MAX_SEATS + 1)]
-        if display:
-            channels.append(f"display:{session_id}")
-        for channel in channels:
-            for subscriber in self.hub.subscribers(channel):
-                subscriber.close(LINK_GONE, "link removed")
-
-    def presence_changed(self, session_id: int) -> None:
-        """Tell the console that a judge's phone connected, went quiet or left."""
-        consoles = self.hub.subscribers(f"console:{session_id}")
-        if not consoles:
-            return
-        judge_count = consoles[0].meta.get("judge_count", 0)
-        frame = {"type": "seats", "seats": self.seat_status(session_id, judge_count)}
-        for subscriber in consoles:
-            subscriber.put(frame)
+    async def view(self, sitting_id: int) -> SittingView:
+        """The sitting as the views take it (``NotFound`` for an unknown or removed one)."""
+        return sd.sitting_view(await self.state(sitting_id))

@@ -15,11 +15,18 @@ its sender task waits on the transport, and even a close cannot be written. So:
 from __future__ import annotations
 
 import asyncio
+import struct
+from collections.abc import Iterable
 from typing import Any
 
 # httptools and websockets come with uvicorn[standard], a dependency of the kiosk.
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+#: The ASGI scope extension under which a kiosk socket finds :meth:`KioskWebSocketProtocol.write_texts`.
+WRITE_TEXTS = "kiosk.write_texts"
 
 _TIMEOUT_BODY = '{"detail":"请求发送太慢，已断开。请检查网络后重试。","code":"too_slow"}'.encode()
 TIMEOUT_RESPONSE = (
@@ -100,7 +107,45 @@ class KioskHTTPProtocol(_StallGuard, HttpToolsProtocol):
         super().resume_writing()
 
 
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame (a server's frames are never masked; no extension is on)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
 class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
+    """uvicorn's socket with the stall guard, and a direct way out for the hub's frames.
+
+    A frame sent through ASGI goes through a ``send`` coroutine at every middleware, Starlette's
+    state checks, a ``Frame`` object and its serialisation, and one ``transport.write`` each.
+    :meth:`write_texts` (offered to the application in the scope's extensions) frames the text
+    messages queued for one socket itself and writes them at once: the same bytes on the wire.
+    """
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        import os
+        if not os.environ.get("H8_OFF") and scope is not None and getattr(self.response, "status_code", None) == 101:
+            scope["extensions"][WRITE_TEXTS] = self.write_texts
+
+    async def write_texts(self, texts: Iterable[str]) -> None:
+        """Send each text as one message, in order, in a single write (waits while paused)."""
+        if not self.writable.is_set():
+            await self.writable.wait()
+        if (
+            self.disconnected
+            or self.close_sent
+            or self.conn.state is not State.OPEN
+            or self.transport.is_closing()
+        ):
+            raise ClientDisconnected()
+        self.transport.write(b"".join([text_frame(t.encode()) for t in texts]))
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_stall()
         super().connection_lost(exc)

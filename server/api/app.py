@@ -25,10 +25,11 @@ from server.config import Settings, get_settings
 from server.errors import KioskError
 from server.live import sockets
 from server.live.hub import Hub
+from server.live.screens import Screens
 from server.service import Kiosk
 from server.storage import StorageWatch, is_disk_full, storage_full
 from server.store import repository as repo
-from server.store.engine import Database
+from server.store.engine import LOCK_BOOTSTRAP, Database, exclusive
 
 log = logging.getLogger("kiosk")
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed on a laptop
@@ -49,6 +50,13 @@ def _is_empty_password(hasher: PasswordHasher, stored: str) -> bool:
 def bootstrap(db: Database, settings: Settings) -> str | None:
     """Create the schema and make sure a secretary password exists; return a new one if made."""
     db.create_schema()
+    # Several processes starting at once on PostgreSQL: exactly one makes (and prints) the
+    # password, the others then find it stored.
+    with exclusive(db.write_engine, LOCK_BOOTSTRAP, 1):
+        return _bootstrap_password(db, settings)
+
+
+def _bootstrap_password(db: Database, settings: Settings) -> str | None:
     hasher = PasswordHasher()
     wanted = settings.secretary_password.get_secret_value() if settings.secretary_password else ""
     if wanted.strip():
@@ -248,7 +256,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             print(f"秘书初始密码 / secretary password: {password}  (只显示这一次 / shown once)", flush=True)
         if settings.sqlite_max_pages and db.sqlite:
             limit_sqlite_pages(db, settings.sqlite_max_pages)
+        bus = None
+        if not db.sqlite:
+            # PostgreSQL: other processes may serve the same sittings (DESIGN section 7).
+            from server.pgbus import PgBus
+
+            bus = PgBus(app.state.kiosk, app.state.screens)
+            app.state.kiosk.publisher = bus
+            await bus.start()
+        app.state.bus = bus
         yield
+        if bus is not None:
+            await bus.stop()
         db.close()
 
     # Swagger UI's files come from the fastapi-offline package: the hall has no internet.
@@ -259,7 +278,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.kiosk = Kiosk(db, Hub(), stale_after=settings.stale_after)
+    # The screens (live/) implement the service's Publisher; neither imports the other.
+    app.state.screens = Screens(Hub(), stale_after=settings.stale_after)
+    app.state.kiosk = Kiosk(db, app.state.screens)
     app.state.storage = storage
     app.add_middleware(Gate, settings=settings)
 
@@ -314,10 +335,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(public)
     app.include_router(secretary)
+    importlib.import_module("server.campaign.routes").mount(app)  # DESIGN section 5
     app.router.routes.extend(sockets.routes)
     # Optional parts, each a module of server.api with a ``mount(app)``: results and exports,
     # the judge and display pages, the secretary's console.
-    for name in ("results", "pages", "console"):
+    for name in ("results", "pages", "console", "campaign_pages", "score_sheets"):
         try:
             module = importlib.import_module(f"server.api.{name}")
         except ModuleNotFoundError as exc:

@@ -20,19 +20,22 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from fastapi import WebSocket
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from server.config import Settings
+from server.domain import sitting as sd
 from server.domain import views
 from server.errors import BadMessage, KioskError, NotAuthenticated, NotFound, RateLimited
 from server.live.frames import PingFrame, parse_client_frame
 from server.live.hub import CLOSE, Close, Subscriber
-from server.service import Kiosk
+from server.live.screens import Screens, console_state
 from server.storage import is_disk_full
 from server.store import repository as repo
 from server.store.models import MAX_ID
+from server.transport import WRITE_TEXTS
 
 try:  # Starlette 1.x raises this (a RuntimeError) on a receive after a failed send.
     from starlette.websockets import WebSocketDisconnected  # type: ignore[attr-defined]
@@ -130,6 +133,10 @@ def encode_frame(frame: Any) -> str:
     lets a client send a lone surrogate (``"\\ud800"``) that UTF-8 cannot carry: such a frame
     is written with ASCII escapes instead, so the error still reaches the client.
     """
+    try:  # orjson writes what json.dumps(ensure_ascii=False) does, compact, several times faster
+        return orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, an integer past 64 bits
+        pass
     text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
     try:
         text.encode("utf-8")
@@ -139,16 +146,39 @@ def encode_frame(frame: Any) -> str:
 
 
 async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
-    """Drain one socket's queue; on overflow, close it so the page reconnects for a fresh state."""
+    """Drain one socket's queue; on overflow, close it so the page reconnects for a fresh state.
+
+    Under ``kiosk serve`` the frames waiting in the queue go out in one write, straight to the
+    transport (``server.transport``); elsewhere (a test client) one ASGI send each.
+    """
+    write_texts = ws.scope.get("extensions", {}).get(WRITE_TEXTS)
+    queue = subscriber.queue
     while True:
-        frame = await subscriber.queue.get()
-        if frame is CLOSE:
-            await ws.close(code=1013)
-            return
-        if isinstance(frame, Close):
-            await ws.close(code=frame.code, reason=frame.reason)
-            return
-        await ws.send_text(encode_frame(frame))
+        frame = await queue.get()
+        if write_texts is None:
+            if frame is CLOSE:
+                await ws.close(code=1013)
+                return
+            if isinstance(frame, Close):
+                await ws.close(code=frame.code, reason=frame.reason)
+                return
+            await ws.send_text(frame if isinstance(frame, str) else encode_frame(frame))
+            continue
+        texts: list[str] = []
+        while True:
+            if frame is CLOSE or isinstance(frame, Close):
+                if texts:
+                    await write_texts(texts)
+                if frame is CLOSE:
+                    await ws.close(code=1013)
+                else:
+                    await ws.close(code=frame.code, reason=frame.reason)
+                return
+            texts.append(frame if isinstance(frame, str) else encode_frame(frame))
+            if not queue.qsize():
+                break
+            frame = queue.get_nowait()
+        await write_texts(texts)
 
 
 async def _refuse(ws: WebSocket) -> None:
@@ -160,9 +190,14 @@ def _lang(ws: WebSocket) -> str:
     return "en" if ws.query_params.get("lang") == "en" else "zh"
 
 
+def _live(ws: WebSocket) -> tuple[Any, Screens]:
+    """The kiosk (commands and reads) and the screens (the hub) of this application."""
+    return ws.app.state.kiosk, ws.app.state.screens
+
+
 async def _serve(
     ws: WebSocket,
-    kiosk: Kiosk,
+    screens: Screens,
     settings: Settings,
     channel: str,
     first_frame: Any,
@@ -176,15 +211,15 @@ async def _serve(
     lang = _lang(ws)
     bucket = Bucket(settings.ws_rate, settings.ws_burst)
     refused_in_a_row = 0
-    async with kiosk.hub.subscribe(channel, **meta) as subscriber:
+    async with screens.hub.subscribe(channel, **meta) as subscriber:
         await ws.accept()
         if channel.startswith(("judge:", "display:")):
-            _close_oldest(kiosk, channel, subscriber, settings.ws_max_per_token, lang)
+            _close_oldest(screens, channel, subscriber, settings.ws_max_per_token, lang)
         subscriber.offer_state(first_frame, version)
         first_frame = None  # an idle socket keeps nothing of the sitting but its queue
         sender = asyncio.create_task(_pump(ws, subscriber))
         if channel.startswith("judge:"):
-            kiosk.presence_changed(session_id)
+            screens.presence_changed(session_id)
         try:
             while True:
                 # When the sender gives up (queue overflow, dead peer) it closes the socket, and
@@ -203,7 +238,9 @@ async def _serve(
                         break
                     subscriber.put(
                         error_frame(
-                            RateLimited("消息发送过于频繁，请稍候。", "Too many messages: slow down."),
+                            RateLimited(
+                                "消息发送过于频繁，请稍候。", "Too many messages: slow down."
+                            ),
                             lang=lang,
                         )
                     )
@@ -214,7 +251,7 @@ async def _serve(
                     if isinstance(frame, PingFrame):
                         subscriber.put({"type": "pong"})
                         if channel.startswith("judge:"):
-                            kiosk.presence_changed(session_id)
+                            screens.presence_changed(session_id)
                     else:
                         await handle(subscriber, frame)
                 except KioskError as error:
@@ -230,7 +267,9 @@ async def _serve(
                             "type": "error",
                             "request_id": None,
                             "code": "server_error",
-                            "message": "服务器处理出错，请重试或联系秘书。" if lang == "zh" else "Server error: try again.",
+                            "message": "服务器处理出错，请重试或联系秘书。"
+                            if lang == "zh"
+                            else "Server error: try again.",
                         }
                     )
         except GONE:
@@ -243,36 +282,40 @@ async def _serve(
                 with contextlib.suppress(BaseException):
                     await ws.close()
     if channel.startswith("judge:"):
-        kiosk.presence_changed(session_id)
+        screens.presence_changed(session_id)
 
 
 async def judge_socket(ws: WebSocket, token: str) -> None:
-    kiosk: Kiosk = ws.app.state.kiosk
+    kiosk, screens = _live(ws)
     settings: Settings = ws.app.state.settings
     if not origin_allowed(ws, settings):
         return await _refuse(ws)
     try:
         row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "judge"))
+        view = await kiosk.view(row.session_id)
     except NotFound:
         return await _refuse(ws)
     session_id, seat = row.session_id, row.seat or 0
-    snapshot = await kiosk.snapshot(session_id)
-    first, version = views.judge_state(snapshot, seat), snapshot.version
-    del snapshot, row  # the socket may stay open for hours: keep only what it needs
+    first, version = encode_frame(views.judge_state(view, seat)), view.version
+    del view, row  # the socket may stay open for hours: keep only what it needs
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
-        def send_ack(ack: repo.Ack) -> None:
-            subscriber.put(
-                {"type": "ack", "request_id": ack.request_id, "interview_id": ack.interview_id,
-                 "score": ack.score}
-            )
+        def send_ack(outcome: Any) -> None:
+            ack = outcome.ack
+            body = {
+                "type": "ack",
+                "request_id": ack.request_id,
+                "interview_id": ack.interview_id,
+                "score": ack.score,
+            }
+            if ack.parts is not None:  # a score sheet's elements, as recorded
+                body["parts"] = dict(ack.parts)
+            subscriber.put(body)
 
         try:
-            await kiosk.change(
-                lambda a: session_id,
-                lambda db: repo.submit_mark(
-                    db, session_id, seat, frame.request_id, frame.interview_id, frame.score
-                ),
+            await kiosk.run(
+                session_id,
+                sd.Submit(seat, frame.request_id, frame.interview_id, frame.score, frame.parts),
                 committed=send_ack,
             )
         except KioskError as error:
@@ -284,38 +327,53 @@ async def judge_socket(ws: WebSocket, token: str) -> None:
             subscriber.put(storage_full_frame(frame.request_id, _lang(ws)))
 
     await _serve(
-        ws, kiosk, settings, f"judge:{session_id}:{seat}",
-        first, version, handle, ("submit", "ping"),
-        session_id, {"seat": seat},
+        ws,
+        screens,
+        settings,
+        f"judge:{session_id}:{seat}",
+        first,
+        version,
+        handle,
+        ("submit", "ping"),
+        session_id,
+        {"seat": seat},
     )
 
 
 async def display_socket(ws: WebSocket, token: str) -> None:
-    kiosk: Kiosk = ws.app.state.kiosk
+    kiosk, screens = _live(ws)
     settings: Settings = ws.app.state.settings
     if not origin_allowed(ws, settings):
         return await _refuse(ws)
     try:
         row = await kiosk.db.read(lambda db: repo.resolve_token(db, token, "display"))
+        view = await kiosk.view(row.session_id)
     except NotFound:
         return await _refuse(ws)
     session_id = row.session_id
-    snapshot = await kiosk.snapshot(session_id)
-    first, version = views.display_state(snapshot), snapshot.version
-    del snapshot, row
+    first, version = encode_frame(views.display_state(view)), view.version
+    del view, row
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
         raise BadMessage("大屏只接收 ping 消息。", "The display only sends ping.")
 
     await _serve(
-        ws, kiosk, settings, f"display:{session_id}", first, version, handle, ("ping",),
-        session_id, {},
+        ws,
+        screens,
+        settings,
+        f"display:{session_id}",
+        first,
+        version,
+        handle,
+        ("ping",),
+        session_id,
+        {},
     )
 
 
 async def console_socket(ws: WebSocket, session_id: int) -> None:
     """The secretary's live panel: the sitting as ``GET`` shows it, plus each seat's phones."""
-    kiosk: Kiosk = ws.app.state.kiosk
+    kiosk, screens = _live(ws)
     settings: Settings = ws.app.state.settings
     if not origin_allowed(ws, settings):
         return await _refuse(ws)
@@ -324,36 +382,48 @@ async def console_socket(ws: WebSocket, session_id: int) -> None:
     # The login cookie (a browser) or an Authorization header (a script); never the URL, which
     # the access log writes out.
     scheme, _, value = ws.headers.get("authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" and value.strip() else ws.cookies.get("kiosk_token")
+    token = (
+        value.strip()
+        if scheme.lower() == "bearer" and value.strip()
+        else ws.cookies.get("kiosk_token")
+    )
     try:
         await kiosk.db.read(
             lambda db: repo.check_login_token(db, token, timedelta(hours=settings.login_hours))
         )
-        snapshot = await kiosk.snapshot(session_id)
+        view = await kiosk.view(session_id)
     except (NotAuthenticated, NotFound):
         return await _refuse(ws)
-    judge_count, version = snapshot.judge_count, snapshot.version
-    first = {
-        "type": "session",
-        "session": views.session_for_secretary(snapshot),
-        "seats": kiosk.seat_status(session_id, judge_count),
-    }
-    del snapshot
+    judge_count, version = view.judge_count, view.version
+    first = encode_frame(console_state(view, screens.seat_status(session_id, judge_count)))
+    del view
 
     async def handle(subscriber: Subscriber, frame: Any) -> None:
         raise BadMessage("控制台只发送 ping 消息。", "The console only sends ping.")
 
     await _serve(
-        ws, kiosk, settings, f"console:{session_id}", first, version, handle,
-        ("ping",), session_id, {"judge_count": judge_count},
+        ws,
+        screens,
+        settings,
+        f"console:{session_id}",
+        first,
+        version,
+        handle,
+        ("ping",),
+        session_id,
+        {"judge_count": judge_count},
     )
 
 
-def _close_oldest(kiosk: Kiosk, channel: str, newcomer: Subscriber, limit: int, lang: str) -> None:
+def _close_oldest(
+    screens: Screens, channel: str, newcomer: Subscriber, limit: int, lang: str
+) -> None:
     """Past ``limit`` sockets on one link, close the oldest: a reconnecting phone always gets in."""
     if limit <= 0:
         return
-    others = sorted((s for s in kiosk.hub.subscribers(channel) if s is not newcomer), key=lambda s: s.opened)
+    others = sorted(
+        (s for s in screens.hub.subscribers(channel) if s is not newcomer), key=lambda s: s.opened
+    )
     reason = REASONS["replaced"][0 if lang == "zh" else 1]
     for old in others[: max(0, len(others) + 1 - limit)]:
         old.close(POLICY_VIOLATION, reason)
@@ -384,7 +454,9 @@ def _route(path: str, handler: Any, param: str) -> WebSocketRoute:
         if refused is not None:
             # Accept, then close with a reason: the client learns why, not just "403".
             await ws.accept()
-            await ws.close(code=POLICY_VIOLATION, reason=REASONS[refused][0 if _lang(ws) == "zh" else 1])
+            await ws.close(
+                code=POLICY_VIOLATION, reason=REASONS[refused][0 if _lang(ws) == "zh" else 1]
+            )
             return
         try:
             await handler(ws, ws.path_params[param])
