@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,10 +24,13 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.datastructures import Headers
 from websockets.protocol import State
 
 #: The ASGI scope extension under which a kiosk socket finds :meth:`KioskWebSocketProtocol.write_texts`.
 WRITE_TEXTS = "kiosk.write_texts"
+#: ... and :meth:`KioskWebSocketProtocol.write_text_now`.
+WRITE_TEXT_NOW = "kiosk.write_text_now"
 
 _TIMEOUT_BODY = '{"detail":"请求发送太慢，已断开。请检查网络后重试。","code":"too_slow"}'.encode()
 TIMEOUT_RESPONSE = (
@@ -126,12 +130,42 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
     messages queued for one socket itself and writes them at once: the same bytes on the wire.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # asyncio.Queue and asyncio.Event carry four deques between them (about 3 KB a socket)
+        # for what is here one reader and one writer.
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Flag()  # type: ignore[assignment]
+        self.app = _direct_sockets(self.app)
+
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
+        # The scope has the headers now; websockets' parser keeps the request for the socket's
+        # life (a local of its generator): let it keep an empty one (about 2 KB a socket).
+        event.headers = Headers()
         scope = getattr(self, "scope", None)
-        import os
-        if not os.environ.get("H8_OFF") and scope is not None and getattr(self.response, "status_code", None) == 101:
+        if scope is not None and getattr(self.response, "status_code", None) == 101:
             scope["extensions"][WRITE_TEXTS] = self.write_texts
+            scope["extensions"][WRITE_TEXT_NOW] = self.write_text_now
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (their headers) are not needed any more.
+            self.request = self.response = None  # type: ignore[assignment]
+
+    def write_text_now(self, text: str) -> bool:
+        """Send ``text`` as one message at once if the socket can take it now; else False."""
+        if (
+            not self.writable.is_set()
+            or self.disconnected
+            or self.close_sent
+            or self.conn.state is not State.OPEN
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(text_frame(text.encode()))
+        return True
 
     async def write_texts(self, texts: Iterable[str]) -> None:
         """Send each text as one message, in order, in a single write (waits while paused)."""
@@ -157,6 +191,108 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
     def resume_writing(self) -> None:
         self._disarm_stall()
         super().resume_writing()
+
+
+class _Inbox:
+    """The part of ``asyncio.Queue`` uvicorn's socket uses (one reader), in one deque."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
+class _Flag:
+    """The part of ``asyncio.Event`` uvicorn's socket uses: set, clear, is_set, wait."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
+
+
+_DIRECT: dict[int, Any] = {}
+
+
+def _direct_sockets(app: Any) -> Any:
+    """``app`` with the kiosk's socket routes reached without the HTTP middleware stack.
+
+    Every middleware and the router keep a coroutine frame (and FastAPI an exit stack) alive on
+    every open socket for hours, about 10 KB each, and wrap each send; the middlewares all pass
+    a socket scope straight through. The socket routes (``server.live.sockets.routes``) are
+    matched first when ``app``'s router holds them; anything else goes to ``app`` as before.
+    """
+    cached = _DIRECT.get(id(app))
+    if cached is not None and cached[0] is app:
+        return cached[1]
+    from starlette.routing import Match
+
+    from server.live.sockets import routes
+
+    held = getattr(getattr(app, "router", None), "routes", ())
+    mine = [route for route in routes if route in held]
+    if not mine:
+        wrapped = app
+    else:
+
+        async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "websocket":
+                for route in mine:
+                    match, child = route.matches(scope)
+                    if match is Match.FULL:
+                        scope["app"] = app
+                        scope.update(child)
+                        await route.handle(scope, receive, send)
+                        return
+            await app(scope, receive, send)
+
+    _DIRECT[id(app)] = (app, wrapped)
+    return wrapped
 
 
 def protocols(header_timeout: float, stall_timeout: float) -> tuple[type, type]:

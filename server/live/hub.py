@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,10 @@ class Subscriber:
     meta: dict[str, Any] = field(default_factory=dict)
     state_version: int = -1
     opened: float = field(default_factory=time.monotonic)
+    #: Writes a frame to the socket at once, or returns False (paused, closing): set by the
+    #: socket when its transport offers it. Used only while nothing is queued, so frames keep
+    #: their order and the sender task wakes only for a backlog.
+    direct: Callable[[Any], bool] | None = None
 
     def offer_state(self, frame: Any, version: int) -> None:
         """Queue a full state unless a newer one was already queued for this socket."""
@@ -98,6 +102,9 @@ class Subscriber:
 
     def put(self, frame: Any) -> None:
         if self.overflowed:
+            return
+        direct = self.direct
+        if direct is not None and not self.queue.qsize() and direct(frame):
             return
         try:
             self.queue.put_nowait(frame)

@@ -35,7 +35,7 @@ from server.live.screens import Screens, console_state
 from server.storage import is_disk_full
 from server.store import repository as repo
 from server.store.models import MAX_ID
-from server.transport import WRITE_TEXTS
+from server.transport import WRITE_TEXT_NOW, WRITE_TEXTS
 
 try:  # Starlette 1.x raises this (a RuntimeError) on a receive after a failed send.
     from starlette.websockets import WebSocketDisconnected  # type: ignore[attr-defined]
@@ -169,10 +169,10 @@ async def _pump(ws: WebSocket, subscriber: Subscriber) -> None:
             if frame is CLOSE or isinstance(frame, Close):
                 if texts:
                     await write_texts(texts)
-                if frame is CLOSE:
-                    await ws.close(code=1013)
-                else:
+                if isinstance(frame, Close):
                     await ws.close(code=frame.code, reason=frame.reason)
+                else:
+                    await ws.close(code=1013)
                 return
             texts.append(frame if isinstance(frame, str) else encode_frame(frame))
             if not queue.qsize():
@@ -218,6 +218,13 @@ async def _serve(
         subscriber.offer_state(first_frame, version)
         first_frame = None  # an idle socket keeps nothing of the sitting but its queue
         sender = asyncio.create_task(_pump(ws, subscriber))
+        write_now = ws.scope.get("extensions", {}).get(WRITE_TEXT_NOW)
+        if write_now is not None:
+
+            def direct(frame: Any) -> bool:
+                return bool(write_now(frame if isinstance(frame, str) else encode_frame(frame)))
+
+            subscriber.direct = direct
         if channel.startswith("judge:"):
             screens.presence_changed(session_id)
         try:
