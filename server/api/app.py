@@ -32,7 +32,9 @@ from server.store import repository as repo
 from server.store.engine import LOCK_BOOTSTRAP, Database, exclusive
 
 log = logging.getLogger("kiosk")
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed on a laptop
+PASSWORD_ALPHABET = (
+    "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed on a laptop
+)
 
 
 def generate_password() -> str:
@@ -101,7 +103,10 @@ def limit_sqlite_pages(db: Database, pages: int) -> None:
 _VALIDATION: dict[str, tuple[str, str]] = {
     "missing": ("缺少此项", "is missing"),
     "string_too_short": ("不能为空", "must not be empty"),
-    "string_too_long": ("太长了（最多 {max_length} 个字符）", "is too long (at most {max_length} characters)"),
+    "string_too_long": (
+        "太长了（最多 {max_length} 个字符）",
+        "is too long (at most {max_length} characters)",
+    ),
     "too_short": ("至少要有 {min_length} 项", "needs at least {min_length} items"),
     "too_long": ("太长了（最多 {max_length} 项）", "is too long (at most {max_length} items)"),
     "int_type": ("必须是整数", "must be a whole number"),
@@ -126,9 +131,15 @@ _VALIDATION: dict[str, tuple[str, str]] = {
         "不能包含控制字符或不可见字符（如换行、文字方向控制符、零宽字符）",
         "must not contain control or invisible characters (line breaks, direction marks, zero-width spaces)",
     ),
-    "decimal_text": ("必须是写成文本的小数，例如 {example}", "must be a decimal written as a string, e.g. {example}"),
+    "decimal_text": (
+        "必须是写成文本的小数，例如 {example}",
+        "must be a decimal written as a string, e.g. {example}",
+    ),
     "decimal_range": ("必须大于 0 且不超过 {upper}", "must be greater than 0 and at most {upper}"),
-    "decimal_range_open": ("必须大于 0 且小于 {upper}", "must be greater than 0 and less than {upper}"),
+    "decimal_range_open": (
+        "必须大于 0 且小于 {upper}",
+        "must be greater than 0 and less than {upper}",
+    ),
     "decimal_places": ("最多保留 {places} 位小数", "may have at most {places} decimal places"),
     "min_scores_above_judges": (
         "最少有效分数（{min_scores}）不能多于评委人数（{judge_count}）",
@@ -168,7 +179,9 @@ _FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
-_WHOLE_BODY = frozenset({"json_invalid", "missing", "model_attributes_type", "dict_type", "model_type"})
+_WHOLE_BODY = frozenset(
+    {"json_invalid", "missing", "model_attributes_type", "dict_type", "model_type"}
+)
 
 
 def _where(loc: list[Any], lang: str) -> str:
@@ -192,7 +205,9 @@ def describe_validation(errors: list[dict[str, Any]], lang: str) -> str:
         loc = [p for p in error.get("loc", ()) if p not in ("body", "query", "path")]
         ctx = dict(error.get("ctx") or {})
         if zh:  # "'zh' or 'en'", '"2" or "1.5"'
-            ctx = {k: v.replace(" or ", " 或 ") if isinstance(v, str) else v for k, v in ctx.items()}
+            ctx = {
+                k: v.replace(" or ", " 或 ") if isinstance(v, str) else v for k, v in ctx.items()
+            }
         phrase = _VALIDATION.get(str(error.get("type")))
         if phrase is not None:
             try:
@@ -201,7 +216,11 @@ def describe_validation(errors: list[dict[str, Any]], lang: str) -> str:
                 what = phrase[0 if zh else 1]
         else:
             # An error type without a phrase yet: say so plainly rather than mix languages.
-            what = "格式不正确" if zh else str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+            what = (
+                "格式不正确"
+                if zh
+                else str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+            )
         if error.get("type") in _WHOLE_BODY and (error.get("type") == "json_invalid" or not loc):
             # The body as a whole (json_invalid's "place" is a character offset, not a field).
             where = "请求内容" if zh else "the request body"
@@ -234,7 +253,10 @@ ERROR_BODY: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
                     "type": {"type": "string"},
                 },
             },
@@ -253,7 +275,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db.open_for_serving()  # SQLite: one process per file, and a sound file, or StartRefused
         password = bootstrap(db, settings)
         if password:
-            print(f"秘书初始密码 / secretary password: {password}  (只显示这一次 / shown once)", flush=True)
+            print(
+                f"秘书初始密码 / secretary password: {password}  (只显示这一次 / shown once)",
+                flush=True,
+            )
         if settings.sqlite_max_pages and db.sqlite:
             limit_sqlite_pages(db, settings.sqlite_max_pages)
         bus = None
@@ -286,14 +311,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(KioskError)
     async def kiosk_error(request: Request, exc: KioskError) -> JSONResponse:
-        return JSONResponse({"detail": exc.text(request_lang(request)), "code": exc.code}, exc.status_code)
+        return JSONResponse(
+            {"detail": exc.text(request_lang(request)), "code": exc.code}, exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         return JSONResponse(
-            {"detail": describe_validation(errors, request_lang(request)), "code": "invalid",
-             "errors": [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in errors[:20]]},
+            {
+                "detail": describe_validation(errors, request_lang(request)),
+                "code": "invalid",
+                "errors": [
+                    {"loc": list(e.get("loc", ())), "type": e.get("type")} for e in errors[:20]
+                ],
+            },
             422,
         )
 
@@ -304,8 +336,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh = {404: "没有这个地址。", 405: "不支持此请求方法。", 413: "请求体太大。"}
-        detail = zh.get(exc.status_code, exc.detail) if request_lang(request) == "zh" else exc.detail
-        return JSONResponse({"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None))
+        detail = (
+            zh.get(exc.status_code, exc.detail) if request_lang(request) == "zh" else exc.detail
+        )
+        return JSONResponse(
+            {"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(OSError)
@@ -319,9 +355,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def server_error(request: Request, exc: Exception) -> JSONResponse:
         # Not the client's fault; still JSON a person can read, never a bare text page.
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        text = ("服务器内部错误，操作可能没有保存。请刷新后重试；如仍出错请联系技术人员。"
-                if request_lang(request) == "zh"
-                else "Internal server error: the change may not be saved. Reload and try again; if it persists, tell IT.")
+        text = (
+            "服务器内部错误，操作可能没有保存。请刷新后重试；如仍出错请联系技术人员。"
+            if request_lang(request) == "zh"
+            else "Internal server error: the change may not be saved. Reload and try again; if it persists, tell IT."
+        )
         return JSONResponse({"detail": text, "code": "server_error"}, 500)
 
     @app.get("/healthz")

@@ -213,7 +213,10 @@ async def create_interview(
     if batch_id is None and body.missing():
         # Said per field, as Pydantic would, so the 422 names what to fill in.
         raise RequestValidationError(
-            [{"loc": ("body", k), "type": "missing", "msg": "Field required"} for k in body.missing()]
+            [
+                {"loc": ("body", k), "type": "missing", "msg": "Field required"}
+                for k in body.missing()
+            ]
         )
     if batch_id is not None and (
         body.candidate_name or body.position_code or body.application_id is None

@@ -226,7 +226,9 @@ def rank_sitting(
     return SittingRanking(session.result_decimals, weight, tuple(components), tuple(posts))
 
 
-def _components_wire(candidate: Candidate, components: Sequence[ComponentSpec]) -> list[dict[str, Any]]:
+def _components_wire(
+    candidate: Candidate, components: Sequence[ComponentSpec]
+) -> list[dict[str, Any]]:
     return [
         {
             "id": c.id,
@@ -244,7 +246,9 @@ def to_wire(ranking: SittingRanking) -> dict[str, Any]:
     return {
         "weights": {
             "interview": fmt(ranking.interview_weight),
-            "components": [{"id": c.id, "name": c.name, "weight": fmt(c.weight)} for c in components],
+            "components": [
+                {"id": c.id, "name": c.name, "weight": fmt(c.weight)} for c in components
+            ],
         },
         "positions": [
             {

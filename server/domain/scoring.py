@@ -56,9 +56,7 @@ def parse_mark(raw: Any, score_decimals: int) -> Decimal:
     places = len(match.group(1) or "")
     if places > score_decimals:
         if score_decimals == 0:
-            raise InvalidScore(
-                "本场只能打整数分。", "This sitting takes whole marks only."
-            )
+            raise InvalidScore("本场只能打整数分。", "This sitting takes whole marks only.")
         raise InvalidScore(
             f"分数最多保留 {score_decimals} 位小数。",
             f"A mark has at most {score_decimals} decimal place(s).",

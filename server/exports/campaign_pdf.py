@@ -61,7 +61,8 @@ def _page(record: CampaignRecord, font: str, runs: Runs) -> Any:
         canvas.setFillColor(colors.black)
         canvas.setFont(font, 8)
         canvas.drawString(
-            MARGIN, FOOTER - 7 * mm,
+            MARGIN,
+            FOOTER - 7 * mm,
             f"竞聘工作审计链头哈希（共 {record.head_seq} 条事件，竞聘工作 {record.campaign_id}）：",
         )
         canvas.setFont("Courier", 8.5)
@@ -70,7 +71,8 @@ def _page(record: CampaignRecord, font: str, runs: Runs) -> Any:
         canvas.setFillColor(colors.HexColor(GREY))
         made = record.made_at.astimezone(BEIJING)
         canvas.drawString(
-            MARGIN, FOOTER - 17 * mm,
+            MARGIN,
+            FOOTER - 17 * mm,
             f"生成于 {made:%Y-%m-%d %H:%M}（北京时间）。用右侧二维码或上面的哈希与电子记录（audit.jsonl）核对。",
         )
         if runs.missing:
@@ -92,9 +94,15 @@ def render_report(record: CampaignRecord) -> tuple[bytes, list[str]]:
     st = Styles(font)
     out = io.BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-        bottomMargin=FOOTER + 2 * mm, title=f"{record.title} {record.campaign_title}",
-        author="interview-kiosk", subject=f"audit head {record.head_hash}",
+        out,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=FOOTER + 2 * mm,
+        title=f"{record.title} {record.campaign_title}",
+        author="interview-kiosk",
+        subject=f"audit head {record.head_hash}",
     )
     story: list[Any] = [
         Paragraph(escape(record.title), st.title),
@@ -103,8 +111,14 @@ def render_report(record: CampaignRecord) -> tuple[bytes, list[str]]:
         *[Paragraph(st.t(line), st.body) for line in record.info],
     ]
     for section in record.sections:
-        block: list[Any] = [Paragraph(st.t(section.heading), st.h2), _table(section.columns, section.rows, st, doc.width)]
-        block += [Paragraph(f'<font color="{GREY}">{st.t(note)}</font>', st.body) for note in section.notes]
+        block: list[Any] = [
+            Paragraph(st.t(section.heading), st.h2),
+            _table(section.columns, section.rows, st, doc.width),
+        ]
+        block += [
+            Paragraph(f'<font color="{GREY}">{st.t(note)}</font>', st.body)
+            for note in section.notes
+        ]
         # A short section stays on one page; a long one breaks, its header row repeated.
         if len(section.rows) < 25:
             story.append(KeepTogether(block))
@@ -112,8 +126,12 @@ def render_report(record: CampaignRecord) -> tuple[bytes, list[str]]:
             story += block
     missing = list(st.runs.missing)
     if missing:
-        log.warning("campaign %s record %s: no installed font has %s", record.campaign_id, record.name,
-                    " ".join(f"U+{ord(c):04X}" for c in missing))
+        log.warning(
+            "campaign %s record %s: no installed font has %s",
+            record.campaign_id,
+            record.name,
+            " ".join(f"U+{ord(c):04X}" for c in missing),
+        )
         warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
         story.insert(3, Paragraph(escape(missing_text(missing)), warning))
     page = _page(record, font, st.runs)
@@ -144,13 +162,17 @@ def _table(columns: list[str], rows: list[list[Cell]], st: Styles, width: float)
         for r in rows
     ]
     table = Table([head, *body], colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table

@@ -27,8 +27,18 @@ RECORDS: dict[str, str] = {
 }
 
 SCOPE_ZH = {"internal": "内部竞聘（在编在岗人员）", "public": "面向社会"}
-STATUS_ZH = {"submitted": "待审查", "approved": "审查通过", "rejected": "审查未通过", "withdrawn": "已撤回"}
-CHECKS_ZH = {"education": "学历", "retirement": "退休年龄", "standing": "考核及处分", "scope": "人员范围"}
+STATUS_ZH = {
+    "submitted": "待审查",
+    "approved": "审查通过",
+    "rejected": "审查未通过",
+    "withdrawn": "已撤回",
+}
+CHECKS_ZH = {
+    "education": "学历",
+    "retirement": "退休年龄",
+    "standing": "考核及处分",
+    "scope": "人员范围",
+}
 FAIL_ZH = {
     "education": "学历低于大专",
     "retirement": "距法定退休年龄不足一个聘期",
@@ -62,7 +72,9 @@ class CampaignRecord:
 
     @property
     def qr_payload(self) -> str:
-        return f"interview-kiosk campaign={self.campaign_id} seq={self.head_seq} head={self.head_hash}"
+        return (
+            f"interview-kiosk campaign={self.campaign_id} seq={self.head_seq} head={self.head_hash}"
+        )
 
 
 @dataclass
@@ -132,8 +144,13 @@ def _applicant_index(data: CampaignData) -> dict[Any, dict[str, Any]]:
 def _who(application: dict[str, Any], people: dict[Any, dict[str, Any]]) -> tuple[str, str]:
     person = people.get(application.get("applicant_id"), {})
     name = application.get("name") or application.get("applicant_name") or person.get("name") or ""
-    masked = (application.get("id_masked") or application.get("masked_id") or person.get("id_masked")
-              or person.get("masked_id") or mask_id(person.get("id_number") or application.get("id_number")))
+    masked = (
+        application.get("id_masked")
+        or application.get("masked_id")
+        or person.get("id_masked")
+        or person.get("masked_id")
+        or mask_id(person.get("id_number") or application.get("id_number"))
+    )
     return str(name), str(masked or "")
 
 
@@ -171,19 +188,36 @@ def _counts(data: CampaignData) -> list[Section]:
             n = int(p.get("applicants") or 0)
             total += n
             counts = by_status.get(p.get("code"), {})
-            rows.append([p.get("code"), _post_name(data, p.get("code")) or p.get("name"),
-                         p.get("openings"), n, counts.get("approved", 0), counts.get("rejected", 0),
-                         counts.get("withdrawn", 0)])
-        rows.append(["合计", "", sum(int(p.get("openings") or 0) for p in posts), total,
-                     sum(r[4] for r in rows if isinstance(r[4], int)),
-                     sum(r[5] for r in rows if isinstance(r[5], int)),
-                     sum(r[6] for r in rows if isinstance(r[6], int))])
-        sections.append(Section(
-            _batch_heading(b),
-            ["岗位代码", "岗位", "职数", "报名人数", "审查通过", "审查未通过", "已撤回"],
-            rows,
-            ["报名人数为有效报名（已撤回的不计）。"],
-        ))
+            rows.append(
+                [
+                    p.get("code"),
+                    _post_name(data, p.get("code")) or p.get("name"),
+                    p.get("openings"),
+                    n,
+                    counts.get("approved", 0),
+                    counts.get("rejected", 0),
+                    counts.get("withdrawn", 0),
+                ]
+            )
+        rows.append(
+            [
+                "合计",
+                "",
+                sum(int(p.get("openings") or 0) for p in posts),
+                total,
+                sum(r[4] for r in rows if isinstance(r[4], int)),
+                sum(r[5] for r in rows if isinstance(r[5], int)),
+                sum(r[6] for r in rows if isinstance(r[6], int)),
+            ]
+        )
+        sections.append(
+            Section(
+                _batch_heading(b),
+                ["岗位代码", "岗位", "职数", "报名人数", "审查通过", "审查未通过", "已撤回"],
+                rows,
+                ["报名人数为有效报名（已撤回的不计）。"],
+            )
+        )
     return sections
 
 
@@ -198,27 +232,49 @@ def _review(data: CampaignData) -> list[Section]:
             marks = ["✓" if checks.get(k) else ("✗" if k in checks else "") for k in CHECKS_ZH]
             why = "；".join(failed_checks(checks))
             reason = a.get("review_reason") or a.get("reason") or ""
-            rows.append([a.get("post_code"), name, masked, *marks,
-                         STATUS_ZH.get(a.get("status", ""), a.get("status", "")),
-                         "；".join(x for x in (why, reason) if x)])
-        sections.append(Section(
-            _batch_heading(b),
-            ["岗位代码", "姓名", "身份证号", *CHECKS_ZH.values(), "审查结论", "说明"],
-            rows or [["（无报名）", "", "", "", "", "", "", "", ""]],
-            ["✓ 符合，✗ 不符合；条件按方案公布之日计算。资格审查贯穿竞聘全过程，本表为打印时的结论。"],
-        ))
+            rows.append(
+                [
+                    a.get("post_code"),
+                    name,
+                    masked,
+                    *marks,
+                    STATUS_ZH.get(a.get("status", ""), a.get("status", "")),
+                    "；".join(x for x in (why, reason) if x),
+                ]
+            )
+        sections.append(
+            Section(
+                _batch_heading(b),
+                ["岗位代码", "姓名", "身份证号", *CHECKS_ZH.values(), "审查结论", "说明"],
+                rows or [["（无报名）", "", "", "", "", "", "", "", ""]],
+                [
+                    "✓ 符合，✗ 不符合；条件按方案公布之日计算。资格审查贯穿竞聘全过程，本表为打印时的结论。"
+                ],
+            )
+        )
     return sections
 
 
-def _ranking_rows(post: dict[str, Any], people: dict[Any, dict[str, Any]],
-                  apps: dict[Any, dict[str, Any]]) -> list[list[Cell]]:
+def _ranking_rows(
+    post: dict[str, Any], people: dict[Any, dict[str, Any]], apps: dict[Any, dict[str, Any]]
+) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for r in post.get("ranking") or []:
         app = apps.get(r.get("application_id"), {})
         name = r.get("candidate_name") or _who(app, people)[0]
-        rows.append([r.get("rank"), r.get("draw_no"), name, decimal(r.get("interview")),
-                     decimal(r.get("total")), "是" if r.get("eligible") else "否",
-                     ("是（末位并列）" if r.get("tie_at_cutoff") else "是") if r.get("shortlisted") else ""])
+        rows.append(
+            [
+                r.get("rank"),
+                r.get("draw_no"),
+                name,
+                decimal(r.get("interview")),
+                decimal(r.get("total")),
+                "是" if r.get("eligible") else "否",
+                ("是（末位并列）" if r.get("tie_at_cutoff") else "是")
+                if r.get("shortlisted")
+                else "",
+            ]
+        )
     return rows
 
 
@@ -234,12 +290,22 @@ def _scores(data: CampaignData) -> list[Section]:
             continue
         for post in posts:
             rows = _ranking_rows(post, people, apps)
-            sections.append(Section(
-                f"{b.batch.get('name', '')} · 岗位 {post.get('code', '')} {post.get('name', '')}"
-                f"（职数 {post.get('openings', '')}，初步考察对象 {post.get('shortlist_size', '')} 人）",
-                ["名次", "抽签号", "姓名", "面试得分", "总成绩", f"达到{pass_line}分", "初步考察对象"],
-                rows or [["", "", "（暂无成绩）", None, None, "", ""]],
-            ))
+            sections.append(
+                Section(
+                    f"{b.batch.get('name', '')} · 岗位 {post.get('code', '')} {post.get('name', '')}"
+                    f"（职数 {post.get('openings', '')}，初步考察对象 {post.get('shortlist_size', '')} 人）",
+                    [
+                        "名次",
+                        "抽签号",
+                        "姓名",
+                        "面试得分",
+                        "总成绩",
+                        f"达到{pass_line}分",
+                        "初步考察对象",
+                    ],
+                    rows or [["", "", "（暂无成绩）", None, None, "", ""]],
+                )
+            )
     if sections:
         sections[-1].notes.append(
             f"按总成绩由高到低排序，总成绩相同的按面试成绩排序；总成绩低于 {pass_line} 分者不得入选。"
@@ -262,14 +328,24 @@ def _inspection(data: CampaignData) -> list[Section]:
                 name = r.get("candidate_name") or _who(app, people)[0]
                 inspected = outcome(app, "inspection")
                 decided = outcome(app, "decision")
-                rows.append([post.get("code"), post.get("name"), r.get("rank"), name, decimal(r.get("total")),
-                             RESULT_ZH.get((inspected or {}).get("result", ""), "待考察"),
-                             RESULT_ZH.get((decided or {}).get("result", ""), "")])
-        sections.append(Section(
-            _batch_heading(b),
-            ["岗位代码", "岗位", "名次", "姓名", "总成绩", "考察结果", "研究决定"],
-            rows or [["", "", "", "（尚未确定考察对象）", None, "", ""]],
-        ))
+                rows.append(
+                    [
+                        post.get("code"),
+                        post.get("name"),
+                        r.get("rank"),
+                        name,
+                        decimal(r.get("total")),
+                        RESULT_ZH.get((inspected or {}).get("result", ""), "待考察"),
+                        RESULT_ZH.get((decided or {}).get("result", ""), ""),
+                    ]
+                )
+        sections.append(
+            Section(
+                _batch_heading(b),
+                ["岗位代码", "岗位", "名次", "姓名", "总成绩", "考察结果", "研究决定"],
+                rows or [["", "", "", "（尚未确定考察对象）", None, "", ""]],
+            )
+        )
     return sections
 
 
@@ -284,18 +360,27 @@ def _publicity(data: CampaignData) -> list[Section]:
             [i, a.get("post_code"), _post_name(data, a.get("post_code", "")), a.get("name")]
             for i, a in enumerate(pub.get("appointees") or [], start=1)
         ]
-        sections.append(Section(
-            _batch_heading(b),
-            ["序号", "岗位代码", "岗位", "姓名"],
-            rows or [["", "", "", "（无拟聘用人员）"]],
-            [f"公示期：{pub.get('published_on', '')} 至 {pub.get('ends_on', '')}（5 个工作日，法定节假日不计）。",
-             "公示期间如有异议，请向领导小组办公室反映。"],
-        ))
+        sections.append(
+            Section(
+                _batch_heading(b),
+                ["序号", "岗位代码", "岗位", "姓名"],
+                rows or [["", "", "", "（无拟聘用人员）"]],
+                [
+                    f"公示期：{pub.get('published_on', '')} 至 {pub.get('ends_on', '')}（5 个工作日，法定节假日不计）。",
+                    "公示期间如有异议，请向领导小组办公室反映。",
+                ],
+            )
+        )
     return sections
 
 
-_BUILDERS = {"counts": _counts, "review": _review, "scores": _scores,
-             "inspection": _inspection, "publicity": _publicity}
+_BUILDERS = {
+    "counts": _counts,
+    "review": _review,
+    "scores": _scores,
+    "inspection": _inspection,
+    "publicity": _publicity,
+}
 
 
 def build(name: str, data: CampaignData, made_at: datetime | None = None) -> CampaignRecord:
@@ -330,4 +415,7 @@ def head_of(audit_lines: Iterable[str]) -> tuple[int, str]:
 def filename(record: CampaignRecord, ext: str) -> tuple[str, str]:
     """The download's real name and an ASCII fallback."""
     title = "".join(c for c in record.campaign_title if c not in '\\/:*?"<>|\r\n\t')[:60].strip()
-    return f"{record.title}-{title or record.campaign_id}.{ext}", f"campaign-{record.campaign_id}-{record.name}.{ext}"
+    return (
+        f"{record.title}-{title or record.campaign_id}.{ext}",
+        f"campaign-{record.campaign_id}-{record.name}.{ext}",
+    )

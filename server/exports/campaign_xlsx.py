@@ -28,7 +28,7 @@ CENTER = Alignment(horizontal="center", vertical="center")
 
 def _put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\uFFFD", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text starting with "=" is still text
@@ -73,7 +73,9 @@ def render(record: CampaignRecord) -> bytes:
         row += 1
     row += 1
     made = record.made_at.astimezone(BEIJING)
-    _put(ws, row, 1, f"审计链头哈希（共 {record.head_seq} 条事件，竞聘工作 {record.campaign_id}）：").font = GREY
+    _put(
+        ws, row, 1, f"审计链头哈希（共 {record.head_seq} 条事件，竞聘工作 {record.campaign_id}）："
+    ).font = GREY
     _put(ws, row + 1, 1, record.head_hash)
     _put(ws, row + 2, 1, f"生成时间（北京时间）：{made:%Y-%m-%d %H:%M:%S}").font = GREY
     for index, w in enumerate(widths, start=1):
