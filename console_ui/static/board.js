@@ -7,31 +7,7 @@ const CONFIG = JSON.parse(document.getElementById("board-config").textContent);
 const STRINGS = CONFIG.strings || {};
 const API = "/api/board/" + encodeURIComponent(CONFIG.token);
 
-function T(id, vars) {
-  let text = STRINGS[id] || id;
-  if (vars) for (const [k, v] of Object.entries(vars)) text = text.split("{" + k + "}").join(String(v));
-  return text;
-}
-
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-function list(value, ...keys) {
-  if (Array.isArray(value)) return value;
-  for (const k of keys) if (value && Array.isArray(value[k])) return value[k];
-  return [];
-}
+// T, h and items: common.js, loaded before this script.
 
 const SCOPE = { internal: "内部竞聘", public: "面向社会" };
 
@@ -59,8 +35,8 @@ function renderBatch(b) {
   const open = b.window_open ?? b.open ?? false;
   // While applications are open the board shows each post's live count; after, the posts of the
   // batch as its scores name them, else the campaign's posts.
-  const counted = list(b, "counts");
-  const scoredCodes = list(b, "scores").map((p) => p.code);
+  const counted = items(b, "counts");
+  const scoredCodes = items(b, "scores").map((p) => p.code);
   const posts = counted.length ? counted
     : (scoredCodes.length ? POSTS.filter((p) => scoredCodes.includes(p.code)) : POSTS);
   const sections = [];
@@ -75,22 +51,22 @@ function renderBatch(b) {
       p.applicants === undefined ? ""
         : h("span", { class: "p-count" }, T("报名人数"), " ", h("b", { class: "count", "data-code": p.code }, p.applicants)),
     )))));
-  const qualified = list(b, "qualified").slice().sort((x, y) => String(x.post_code).localeCompare(String(y.post_code)));
+  const qualified = items(b, "qualified").slice().sort((x, y) => String(x.post_code).localeCompare(String(y.post_code)));
   if (qualified.length) {
     sections.push(card("资格审查通过人员", "qualified", table(["岗位", "姓名", "身份证号"],
       qualified.map((q) => h("tr", {}, h("td", {}, q.post_code ? `${q.post_code} ${postName(q.post_code)}` : ""),
         h("td", { class: "name" }, q.name), h("td", { class: "mono" }, q.id_masked || q.masked_id || q.id_number || ""))))));
   }
-  const scores = list(b.ranking || b.scores || b, "positions", "scores");
-  const scored = scores.filter((p) => list(p, "ranking").length);
+  const scores = items(b.ranking || b.scores || b, "positions", "scores");
+  const scored = scores.filter((p) => items(p, "ranking").length);
   if (scored.length) {
     sections.push(card("面试成绩", "scores", scored.map((p) => h("div", { class: "score-post" },
       h("h3", {}, `${p.code} ${p.name || postName(p.code)}`),
-      table(["#名次", "姓名", "#面试得分", "#总成绩"], list(p, "ranking").map((r) => h("tr", { class: r.shortlisted ? "short" : "" },
+      table(["#名次", "姓名", "#面试得分", "#总成绩"], items(p, "ranking").map((r) => h("tr", { class: r.shortlisted ? "short" : "" },
         h("td", { class: "num" }, r.rank), h("td", { class: "name" }, r.candidate_name || r.name),
         h("td", { class: "num" }, r.interview ?? ""), h("td", { class: "num strong" }, r.total ?? ""))))))));
   }
-  const inspection = list(b, "inspection", "inspection_list", "shortlist");
+  const inspection = items(b, "inspection", "inspection_list", "shortlist");
   if (inspection.length) {
     sections.push(card("考察对象", "inspection", table(["岗位", "姓名"],
       inspection.map((x) => h("tr", {}, h("td", {}, `${x.post_code || ""} ${postName(x.post_code)}`), h("td", { class: "name" }, x.name || x.candidate_name))))));
@@ -99,8 +75,8 @@ function renderBatch(b) {
   if (pub && pub.published_on) {
     sections.unshift(card("拟聘用人员公示", "publicity",
       h("p", { class: "period" }, T("公示期"), "：", h("b", {}, pub.published_on), " — ", h("b", { class: "ends" }, pub.ends_on)),
-      table(["岗位", "姓名"], list(pub, "appointees").length
-        ? list(pub, "appointees").map((a) => h("tr", {}, h("td", {}, `${a.post_code} ${postName(a.post_code) || a.post_name || ""}`), h("td", { class: "name" }, a.name)))
+      table(["岗位", "姓名"], items(pub, "appointees").length
+        ? items(pub, "appointees").map((a) => h("tr", {}, h("td", {}, `${a.post_code} ${postName(a.post_code) || a.post_name || ""}`), h("td", { class: "name" }, a.name)))
         : [h("tr", {}, h("td", { colspan: 2, class: "none" }, T("暂无")))]),
       h("p", { class: "small" }, T("公示期间如有异议，请向领导小组办公室反映。"))));
   }
@@ -139,11 +115,11 @@ async function refresh() {
     qr.closest("figure").hidden = false;
   }
   const campaign = data.campaign || data;
-  POSTS = list(data, "posts");
+  POSTS = items(data, "posts");
   document.getElementById("board-title").textContent = `${campaign.title || ""} · ${T("公告栏")}`;
   document.title = `${campaign.title || ""} · ${T("公告栏")}`;
   // Newest batch first: that is the one people come to read.
-  const batches = list(data, "batches").slice().reverse();
+  const batches = items(data, "batches").slice().reverse();
   const main = document.getElementById("board");
   main.replaceChildren(...(batches.length ? batches.map(renderBatch) : [h("p", { class: "empty" }, T("暂无"))]));
   main.setAttribute("aria-busy", "false");

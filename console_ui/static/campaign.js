@@ -34,59 +34,11 @@ function route(name, ids) {
   return path;
 }
 
-function T(id, vars) {
-  let text = STRINGS[id] || id;
-  if (vars) for (const [k, v] of Object.entries(vars)) text = text.split("{" + k + "}").join(String(v));
-  return text;
-}
+// T, h, $, items, api, ApiError and toast: common.js, loaded before this script.
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-const $ = (sel, root) => (root || document).querySelector(sel);
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.detail) || T("操作失败"));
-    this.status = status;
-    this.body = body || {};
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, headers: { "Accept-Language": CONFIG.lang === "en" ? "en" : "zh-CN" }, credentials: "same-origin" };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    throw new ApiError(0, { detail: T("网络错误，请重试。") });
-  }
-  let data = null;
-  try { data = await response.json(); } catch (err) { data = null; }
-  if (response.status === 401) {
-    toast(T("已登录失效，请重新登录。"), true);
-    setTimeout(() => { location.href = "/console"; }, 1200);
-  }
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+/** A lapsed login (api() has said so): the console's login form. */
+function afterExpiry() {
+  location.href = "/console";
 }
 
 /** GET that answers null for a route the API does not have (yet), or a thing not made yet. */
@@ -95,22 +47,6 @@ async function maybe(path) {
     if (err.status === 404 || err.status === 405) return null;
     throw err;
   }
-}
-
-/** A list answer, or the list inside an object answer. */
-function items(value, ...keys) {
-  if (Array.isArray(value)) return value;
-  for (const k of keys) if (value && Array.isArray(value[k])) return value[k];
-  return [];
-}
-
-let toastTimer = null;
-function toast(message, isError) {
-  const el = $("#toast");
-  el.textContent = message;
-  el.className = "toast show" + (isError ? " error" : "");
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.className = "toast"; }, isError ? 6000 : 3000);
 }
 
 /* ---- dialogs and forms -------------------------------------------------------------------- */

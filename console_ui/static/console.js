@@ -7,70 +7,11 @@ const STRINGS = CONFIG.strings || {};
 const EXTRA = document.getElementById("console-strings");
 if (EXTRA) for (const [k, v] of Object.entries(JSON.parse(EXTRA.textContent))) if (!(k in STRINGS)) STRINGS[k] = v;
 
-function T(id, vars) {
-  let text = STRINGS[id] || id;
-  if (vars) for (const [k, v] of Object.entries(vars)) text = text.split("{" + k + "}").join(String(v));
-  return text;
-}
+// T, h, $, api, ApiError and toast: common.js, loaded before this script.
 
-/** Build an element: h("td", {class: "x"}, "text", child, ...). */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-const $ = (sel, root) => (root || document).querySelector(sel);
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.detail) || T("操作失败"));
-    this.status = status;
-    this.body = body || {};
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, headers: { "Accept-Language": CONFIG.lang === "en" ? "en" : "zh-CN" }, credentials: "same-origin" };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    throw new ApiError(0, { detail: T("网络错误，请重试。") });
-  }
-  let data = null;
-  try { data = await response.json(); } catch (err) { data = null; }
-  if (response.status === 401 && path !== "/api/login") {
-    toast(T("已登录失效，请重新登录。"), true);
-    setTimeout(() => location.reload(), 1200);
-  }
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
-
-let toastTimer = null;
-function toast(message, isError) {
-  const el = $("#toast");
-  if (!el) return;
-  el.textContent = message;
-  el.className = "toast show" + (isError ? " error" : "");
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.className = "toast"; }, isError ? 6000 : 3000);
+/** A lapsed login (api() has said so): the page shows the login form again. */
+function afterExpiry() {
+  location.reload();
 }
 
 /* ---- login ------------------------------------------------------------------------------- */

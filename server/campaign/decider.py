@@ -34,6 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 from server.campaign import rules
+from server.domain import chain
 from server.errors import (
     AlreadyAppointed,
     Conflict,
@@ -181,29 +182,11 @@ class CampaignState:
         return post.openings - len(self.appointed(post.code))
 
 
-# --- events ------------------------------------------------------------------------------------
+# --- events: the shapes every decider shares (re-exported for the callers) ---------------------
 
 
-@dataclass(frozen=True)
-class Event:
-    """An event decided but not yet recorded: the store gives it its ``seq``, ``at`` and hash."""
-
-    kind: str
-    actor: str
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    seq: int
-    at: str
-    actor: str
-    kind: str
-    data: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, event: Event, seq: int, at: str) -> Recorded:
-        return cls(seq, at, event.actor, event.kind, event.data)
+Event = chain.Event
+Recorded = chain.Recorded
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -536,28 +519,12 @@ EVOLVE = {
 KINDS = frozenset({"campaign.created", *EVOLVE})
 
 
-def evolve(state: CampaignState | None, event: Recorded) -> CampaignState:
-    """Return the state after one recorded event (``None``: the state before the first)."""
-    if event.kind == "campaign.created":
-        if state is not None:
-            raise ValueError("campaign.created may only open a chain")
-        return _campaign_created(event)
-    if state is None:
-        raise ValueError(f"a campaign's chain opens with campaign.created, not {event.kind}")
-    if event.seq != state.version + 1:
-        raise ValueError(f"event seq {event.seq} does not follow {state.version}")
-    try:
-        move = EVOLVE[event.kind]
-    except KeyError:
-        raise ValueError(f"a campaign's chain holds no {event.kind!r} event") from None
-    return replace(move(state, event), version=event.seq)
+evolve = chain.make_evolve("campaign.created", _campaign_created, EVOLVE, "a campaign's")
 
 
 def fold(events: Iterable[Recorded], state: CampaignState | None = None) -> CampaignState | None:
     """Return the state after every event in ``events``, in order."""
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return chain.fold(evolve, events, state)
 
 
 # --- the ranking of a batch's post (pass line from the campaign) -----------------------------
@@ -1104,6 +1071,5 @@ def apply(
 ) -> tuple[CampaignState | None, list[Recorded]]:
     """Decide ``command`` and fold its events stamped ``at``."""
     events = decide(state, command)
-    seq = 0 if state is None else state.version
-    recorded = [Recorded.of(e, seq + n, at) for n, e in enumerate(events, start=1)]
+    recorded = chain.stamp(events, 0 if state is None else state.version, at)
     return fold(recorded, state), recorded

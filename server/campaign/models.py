@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.store.models import utcnow
+from server.store.models import AuditLink, utcnow
 
 
 class Campaign(SQLModel, table=True):
@@ -120,17 +120,9 @@ class Publicity(SQLModel, table=True):
     appointees: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
 
 
-class CampaignAudit(SQLModel, table=True):
+class CampaignAudit(AuditLink, table=True):
     """One link of a campaign's audit chain. Never updated or deleted (the database refuses)."""
 
     __tablename__ = "campaign_audit"
     __table_args__ = (UniqueConstraint("campaign_id", "seq"),)
-    id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
-    seq: int
-    at: str = Field(max_length=40)
-    actor: str = Field(max_length=20)
-    kind: str = Field(max_length=40)
-    data: str = Field(sa_column=Column(Text, nullable=False))
-    prev: str = Field(max_length=64)
-    hash: str = Field(max_length=64)

@@ -31,7 +31,7 @@ from server.campaign import decider as cd
 from server.campaign import link
 from server.campaign import models as m
 from server.errors import NotFound
-from server.store.audit import GENESIS, link_hash
+from server.store.audit import GENESIS, link_rows
 from server.store.engine import LOCK_CAMPAIGN, Database, advisory_lock, lock_ids
 
 T = TypeVar("T")
@@ -242,23 +242,8 @@ class Done:
 def append(
     db: Session, cid: int, last: m.CampaignAudit | None, recorded: list[cd.Recorded]
 ) -> None:
-    prev = GENESIS if last is None else last.hash
-    for r in recorded:
-        data = dict(r.data)
-        digest = link_hash(prev, r.seq, r.at, r.actor, r.kind, data)
-        db.add(
-            m.CampaignAudit(
-                campaign_id=cid,
-                seq=r.seq,
-                at=r.at,
-                actor=r.actor,
-                kind=r.kind,
-                data=json.dumps(data, ensure_ascii=False, sort_keys=True),
-                prev=prev,
-                hash=digest,
-            )
-        )
-        prev = digest
+    for row in link_rows(GENESIS if last is None else last.hash, recorded):
+        db.add(m.CampaignAudit(campaign_id=cid, **row))
     db.flush()
 
 

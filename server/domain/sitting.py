@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.domain import ranking, scoring, sheets
+from server.domain import chain, ranking, scoring, sheets
 from server.domain.scoring import fmt
 from server.domain.signature import check_strokes
 from server.domain.states import Action, State, transition
@@ -156,40 +156,10 @@ class SittingState:
         return self.judge_count - len(interview.excused)
 
 
-# --- events ------------------------------------------------------------------------------------
+# --- events: the shapes every decider shares (re-exported for the callers) ---------------------
 
-
-@dataclass(frozen=True)
-class Event:
-    """An event decided but not yet recorded: the store gives it its ``seq``, ``at`` and hash."""
-
-    kind: str
-    actor: str
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """An event as the chain holds it."""
-
-    seq: int
-    at: str  # ISO 8601 UTC, as the chain writes it ("…Z")
-    actor: str
-    kind: str
-    data: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, event: Event, seq: int, at: str) -> Recorded:
-        return cls(seq, at, event.actor, event.kind, event.data)
-
-    @classmethod
-    def from_line(cls, line: Mapping[str, Any]) -> Recorded:
-        """Take one parsed ``audit.jsonl`` line (``prev`` and ``hash`` are the chain's business)."""
-        return cls(line["seq"], line["at"], line["actor"], line["kind"], line["data"])
-
-    @property
-    def moment(self) -> datetime:
-        return datetime.fromisoformat(self.at)  # "…Z" is UTC (Python 3.11+)
+Event = chain.Event
+Recorded = chain.Recorded
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -383,9 +353,7 @@ def _step(interview: Interview, action: Action, **changes: Any) -> Interview:
     return replace(interview, state=transition(interview.state, action), **changes)
 
 
-def _session_created(state: SittingState | None, e: Recorded) -> SittingState:
-    if state is not None:
-        raise ValueError("session.created may only open a chain")
+def _session_created(e: Recorded) -> SittingState:
     d = e.data
     return SittingState(
         id=d["session_id"],
@@ -593,26 +561,12 @@ EVOLVE: dict[str, Callable[[SittingState, Recorded], SittingState]] = {
 }
 
 
-def evolve(state: SittingState | None, event: Recorded) -> SittingState:
-    """Return the state after one recorded event (``None``: the state before the first)."""
-    if event.kind == "session.created":
-        return _session_created(state, event)
-    if state is None:
-        raise ValueError(f"a sitting's chain opens with session.created, not {event.kind}")
-    if event.seq != state.version + 1:
-        raise ValueError(f"event seq {event.seq} does not follow {state.version}")
-    try:
-        move = EVOLVE[event.kind]
-    except KeyError:
-        raise ValueError(f"a sitting's chain holds no {event.kind!r} event") from None
-    return replace(move(state, event), version=event.seq)
+evolve = chain.make_evolve("session.created", _session_created, EVOLVE, "a sitting's")
 
 
 def fold(events: Iterable[Recorded], state: SittingState | None = None) -> SittingState | None:
     """Return the state after every event in ``events``, in order."""
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return chain.fold(evolve, events, state)
 
 
 # --- decide: the checks, each with the message the reader acts on ------------------------------
@@ -1277,8 +1231,7 @@ def apply(
 ) -> tuple[SittingState | None, list[Recorded]]:
     """Decide ``command`` and fold its events stamped ``at`` (the store: after its commit)."""
     events = decide(state, command)
-    seq = 0 if state is None else state.version
-    recorded = [Recorded.of(event, seq + n, at) for n, event in enumerate(events, start=1)]
+    recorded = chain.stamp(events, 0 if state is None else state.version, at)
     return fold(recorded, state), recorded
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from server.domain.chain import Recorded
+
 GENESIS = "0" * 64
 
 FIELDS = ("seq", "at", "actor", "kind", "data", "prev", "hash")
@@ -101,6 +103,31 @@ def link_hash(prev: str, seq: int, at: str, actor: str, kind: str, data: dict[st
     """Return the hash of one event chained onto ``prev``."""
     text = prev + "\n" + canonical(seq, at, actor, kind, data)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def link_rows(prev: str, recorded: Iterable[Recorded]) -> list[dict[str, Any]]:
+    """Return the audit rows of ``recorded`` chained onto ``prev``, each with its hash.
+
+    A row holds the chain's columns (``seq``, ``at``, ``actor``, ``kind``, ``data`` as canonical
+    JSON text, ``prev``, ``hash``); the caller adds the id of the sitting or campaign.
+    """
+    rows = []
+    for e in recorded:
+        data = dict(e.data)
+        digest = link_hash(prev, e.seq, e.at, e.actor, e.kind, data)
+        rows.append(
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "kind": e.kind,
+                "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+                "prev": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    return rows
 
 
 def split_lines(text: str) -> list[str]:

@@ -129,17 +129,26 @@ class Excusal(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class AuditEvent(SQLModel, table=True):
-    """One link of a sitting's audit chain. Never updated or deleted (the database refuses)."""
+class AuditLink(SQLModel):
+    """The columns of one link of an audit chain, a sitting's or a campaign's (server.store.audit).
 
-    __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+    A table adds the id of what its chain records (``session_id``, ``campaign_id``).
+    """
+
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(foreign_key="sitting.id")
     seq: int
     at: str = Field(max_length=40)
     actor: str = Field(max_length=20)
     kind: str = Field(max_length=40)
-    data: str = Field(sa_column=Column(Text, nullable=False))
+    # sa_type, not sa_column: a Column object can belong to one table only.
+    data: str = Field(sa_type=Text, nullable=False)
     prev: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditEvent(AuditLink, table=True):
+    """One link of a sitting's audit chain. Never updated or deleted (the database refuses)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+    session_id: int = Field(foreign_key="sitting.id")

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from server.domain import sitting as sd
-from server.store.audit import GENESIS, link_hash
+from server.store.audit import GENESIS, link_rows
 from server.store.components import Component, ComponentScore
 from server.store.engine import LOCK_SITTING, advisory_lock, lock_ids, notify
 from server.store.models import (
@@ -204,25 +204,9 @@ def append(
 ) -> str:
     """Chain ``recorded`` onto the sitting's log; return the new head hash."""
     head = GENESIS if live is None else live.head
-    rows = []
-    for e in recorded:
-        data = dict(e.data)
-        digest = link_hash(head, e.seq, e.at, e.actor, e.kind, data)
-        rows.append(
-            {
-                "session_id": sitting_id,
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "kind": e.kind,
-                "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-                "prev": head,
-                "hash": digest,
-            }
-        )
-        head = digest
+    rows = [{"session_id": sitting_id, **row} for row in link_rows(head, recorded)]
     conn.execute(_INSERT_AUDIT, rows)
-    return head
+    return rows[-1]["hash"] if rows else head
 
 
 def _interview_row(i: sd.Interview) -> dict[str, Any]:
