@@ -7,6 +7,10 @@ per run:
 
     .venv/bin/python -m bench.compare /tmp/bench-before /tmp/bench-after \\
         --labels "before (47b3ad3)","after (live tree)" --out bench
+
+``--processes`` writes instead ``processes.md``: the section "Several processes on PostgreSQL"
+(one row a run and room count: processes, database, marks/s, p99s, CPU a mark, RSS a process),
+for runs made with ``--processes N --database-url URL`` and a SQLite run beside them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bench.run import (
     length_table,
     mark,
     plot_backtoback,
+    processes_table,
     table,
     target_checks,
 )
@@ -94,6 +99,26 @@ def side_by_side(runs: list[tuple[str, dict[str, Any]]], note: str = "") -> str:
     return "\n".join(lines)
 
 
+def several(runs: list[tuple[str, dict[str, Any]]], note: str = "") -> str:
+    """The section on several kiosk processes sharing one database, one row a run and rooms."""
+    lines = ["## Several processes on PostgreSQL", ""]
+    if note:
+        lines += [note.strip(), ""]
+    for n, (label, result) in enumerate(runs):
+        kiosk = [Row(**r) for r in result["rows"] if r["target"] == "kiosk"]
+        body = processes_table(kiosk, label).splitlines()
+        lines += body if n == 0 else body[2:]
+    lines += ["", "Each run, as it was typed (from `/work/main`, with `/work/main/.venv`):", ""]
+    for label, result in runs:
+        code = result["code"]
+        lines.append(
+            f"- **{label}**: `.venv/bin/{result['command']}` — {result['started']} UTC, "
+            f"{result['seconds']:.0f} s, load average {result['load_start']:.1f} → "
+            f"{result['load_end']:.1f}; server code `{code['server_file']}` (commit "
+            f"{code['commit']}; changes to server/ beyond it: {code['server_changes']})")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path,
@@ -103,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a Markdown file whose text goes under the title (how to read it)")
     parser.add_argument("--appendix", type=Path, default=None,
                         help="a Markdown file added at the end (say, an earlier paced run)")
+    parser.add_argument("--processes", action="store_true",
+                        help="write processes.md, the section on several processes, instead")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args(argv)
     labels = args.labels.split(",") if args.labels else [p.name for p in args.runs]
@@ -110,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     runs = [(label, json.loads(path.read_text(encoding="utf-8")))
             for label, path in zip(labels, files, strict=True)]
     note = args.note.read_text(encoding="utf-8") if args.note else ""
+    if args.processes:
+        text = several(runs, note)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "processes.md").write_text(text + "\n", encoding="utf-8")
+        print(text)
+        print(f"\nwrote {args.out / 'processes.md'}")
+        return 0
     text = side_by_side(runs, note)
     if args.appendix:
         text += "\n\n" + args.appendix.read_text(encoding="utf-8").strip()

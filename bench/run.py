@@ -12,6 +12,8 @@ shares the machine's cores with the server: its CPU is measured and printed besi
     .venv/bin/python -m bench --pause 20 --rooms 10,50,100,200,400 --lengths 0  # paced, as a real day
     .venv/bin/python -m bench --server-dir /tmp/kiosk-before --out /tmp/bench-before   # other code
     .venv/bin/python -m bench.compare /tmp/bench-before /tmp/bench-after --out bench   # side by side
+    scripts/with-postgres sh -c '.venv/bin/python -m bench --database-url "$KIOSK_TEST_DATABASE_URL" \
+        --processes 2 --rooms 200 --lengths 0 --idle 0 --no-baseline --out /tmp/pg2'  # two processes
 
 **Back to back** (``--pause 0``, the default, the hard case): a room starts its next interview as
 soon as the previous one is scored, and the previous candidate is announced (0.3 s later) and
@@ -38,6 +40,14 @@ the interview has left ``interviewing``). Bytes are the payloads of every frame 
 display and the console of a room receive, counted as they arrive. After each run every
 acknowledged mark is looked up with ``GET /api/sessions/{sid}``: one missing or different is a
 lost mark. ``results.json`` in ``--out`` holds every figure for ``python -m bench.compare``.
+
+**Several processes** (``--processes N --database-url URL``, a PostgreSQL database they share):
+N ``kiosk serve`` processes on free ports, each given the URL as ``KIOSK_DATABASE_URL`` and the
+same lifted socket caps. Room i's judges are dealt in turn from process i mod N, its display goes
+to the next process (never its first judge's), its console to the one after when N >= 3; the
+secretary's HTTP calls go where the console is, the signature where the display is. So a mark is
+acknowledged by one process and shown by another: the display latency includes the cross-process
+fan-out. Server CPU is the sum over the processes; peak RSS is given a process.
 """
 
 from __future__ import annotations
@@ -97,6 +107,32 @@ def machine_busy() -> float:
     # Linux counts guest time inside user time already; steal is what the host took.
     return t.user + t.nice + t.system + sum(
         getattr(t, name, 0.0) for name in ("irq", "softirq", "steal"))
+
+
+def database_cpu(url: str | None) -> float | None:
+    """CPU seconds of the PostgreSQL server behind ``url`` so far, if it runs on this machine.
+
+    The postmaster listening on the URL's port (``-p PORT`` on its command line, as
+    ``scripts/with-postgres`` starts it), its live backends, and those it has reaped. None for
+    SQLite (its work is in the kiosk process) or a server this cannot see.
+    """
+    if not url or not url.startswith("postgres"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    port = str(make_url(url).port or 5432)
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if cmd and cmd[0].endswith("postgres") and "-p" in cmd[:-1] and cmd[cmd.index("-p") + 1] == port:
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                total = t.user + t.system + t.children_user + t.children_system
+                for child in proc.children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        c = child.cpu_times()
+                        total += c.user + c.system
+                return total
+    return None
 
 
 # --- the server under test -------------------------------------------------------------------
@@ -199,6 +235,58 @@ class Server:
         self.log.close()
 
 
+class Cluster:
+    """``count`` kiosk processes on free ports against one database, watched as one server.
+
+    Each gets :func:`kiosk_env` (no per-address socket cap, a large connection cap); the first is
+    started alone and healthy before the others, so it brings the schema up by itself. CPU is
+    the sum over the processes, ``peak_rss`` the largest process's peak.
+    """
+
+    kind = "kiosk"
+
+    def __init__(self, count: int, workdir: Path, database_url: str, server_dir: Path = ROOT) -> None:
+        self.workdir = workdir
+        self.servers = [Server("kiosk", workdir / "p0", database_url, server_dir)]
+        try:
+            self.servers[0].wait_ready()
+            self.servers += [Server("kiosk", workdir / f"p{i}", database_url, server_dir)
+                             for i in range(1, count)]
+        except BaseException:
+            self.stop()
+            raise
+        self.url, self.ws_url, self.proc = (self.servers[0].url, self.servers[0].ws_url,
+                                            self.servers[0].proc)
+
+    @property
+    def peak_rss(self) -> int:
+        return max(s.peak_rss for s in self.servers)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        for s in self.servers:
+            s.wait_ready(timeout)
+
+    def rss(self) -> int:
+        return sum(s.rss() for s in self.servers)
+
+    async def sample(self) -> None:
+        await asyncio.gather(*(s.sample() for s in self.servers))
+
+    def cpu(self) -> float:
+        return sum(s.cpu() for s in self.servers)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+
+def make_server(kind: str, workdir: Path, args: argparse.Namespace) -> Server | Cluster:
+    """The server under test: one process, or ``--processes`` kiosk processes on one database."""
+    if kind == "kiosk" and getattr(args, "processes", 1) > 1:
+        return Cluster(args.processes, workdir, args.database_url, args.server_dir)
+    return Server(kind, workdir, args.database_url, args.server_dir)
+
+
 # --- one room --------------------------------------------------------------------------------
 
 
@@ -232,9 +320,12 @@ class Room:
 class Run:
     """One load run of ``rooms`` rooms against one server."""
 
-    def __init__(self, server: Server, rooms: int, candidates: int, spread: float, seed: int,
-                 pause: float = 0.0) -> None:
+    def __init__(self, server: Server | Cluster, rooms: int, candidates: int, spread: float,
+                 seed: int, pause: float = 0.0) -> None:
         self.server = server
+        #: The processes a room's sockets and HTTP calls are dealt across (see ``place``).
+        self.procs: list[Server] = getattr(server, "servers", [server])
+        self.clients: list[httpx.AsyncClient] = []
         self.pause = pause
         self.n = rooms
         self.candidates = candidates
@@ -255,10 +346,23 @@ class Run:
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    async def post(self, path: str, body: Any = None, expect: tuple[int, ...] = (200, 201)) -> Any:
+    def place(self, room: int, role: str, seat: int = 1) -> int:
+        """Which process a room's socket (or its holder's HTTP calls) goes to.
+
+        The judges of room ``room`` are dealt in turn from process ``room % N``; the display
+        goes to the next one (never its first judge's, when N > 1), the console to the one
+        after when N >= 3 (else the first judge's). The secretary's calls go where the console
+        is, the display's signature where the display is. With one process, all go to it.
+        """
+        n = len(self.procs)
+        step = {"judge": seat - 1, "display": 1, "console": 2 if n >= 3 else 0}[role]
+        return (room + step) % n
+
+    async def post(self, path: str, body: Any = None, expect: tuple[int, ...] = (200, 201),
+                   where: int = 0) -> Any:
         assert self.http is not None
         try:
-            response = await self.http.post(path, json=body)
+            response = await self.clients[where].post(path, json=body)
         except httpx.HTTPError as exc:
             self.error(f"http {type(exc).__name__}")
             return None
@@ -273,11 +377,14 @@ class Run:
         # Drop an idle connection before the server's keep-alive timeout (5 s) does: reusing one
         # it is closing at that moment fails with ReadError, the client's fault, not the server's.
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
-        self.http = httpx.AsyncClient(base_url=self.server.url, timeout=60, limits=limits)
+        self.clients = [httpx.AsyncClient(base_url=proc.url, timeout=60, limits=limits)
+                        for proc in self.procs]
+        self.http = self.clients[0]
         if self.server.kind == "kiosk":
             login = await self.http.post("/api/login", json={"password": PASSWORD})
             self.login_token = login.json()["token"]
-            self.http.headers["Authorization"] = f"Bearer {self.login_token}"
+            for client in self.clients:  # the login is in the database: good on every process
+                client.headers["Authorization"] = f"Bearer {self.login_token}"
         gate = asyncio.Semaphore(16)
 
         async def make(i: int) -> Room:
@@ -290,9 +397,12 @@ class Run:
         if self.server.kind != "kiosk":
             room = Room(i, f"r{i}", [f"r{i}:{s}" for s in range(1, JUDGES + 1)], f"r{i}", [])
         else:
-            session = await self.post("/api/sessions", {"title": f"压测考场 {i + 1}", "judge_count": JUDGES})
+            where = self.place(i, "console")
+            session = await self.post("/api/sessions", {"title": f"压测考场 {i + 1}", "judge_count": JUDGES},
+                                      where=where)
             sid = session["id"]
-            await self.post(f"/api/sessions/{sid}/positions", {"code": "P1", "name": "科员"})
+            await self.post(f"/api/sessions/{sid}/positions", {"code": "P1", "name": "科员"},
+                            where=where)
             room = Room(i, sid, [j["token"] for j in session["judges"]], session["display"]["token"], [])
         await self.add_interviews(room, self.candidates)
         return room
@@ -307,6 +417,7 @@ class Run:
             row = await self.post(
                 f"/api/sessions/{room.session_id}/interviews",
                 {"draw_no": c, "candidate_name": f"考生{room.index}-{c}", "position_code": "P1"},
+                where=self.place(room.index, "console"),
             )
             if row is None:
                 break
@@ -319,8 +430,9 @@ class Run:
         gate = asyncio.Semaphore(64)
         opened = 0
 
-        async def open_one(room: Room, role: str, key: str) -> None:
+        async def open_one(room: Room, role: str, key: str, seat: int = 1) -> None:
             nonlocal opened
+            proc = self.procs[self.place(room.index, role, seat)]
             async with gate:
                 path = {"judge": f"/ws/judge/{key}", "display": f"/ws/display/{key}",
                         "console": f"/ws/console/{key}"}[role]
@@ -328,7 +440,7 @@ class Run:
                 headers = ({"Authorization": f"Bearer {self.login_token}"}
                            if role == "console" else None)
                 try:
-                    ws = await websockets.connect(self.server.ws_url + path, open_timeout=60,
+                    ws = await websockets.connect(proc.ws_url + path, open_timeout=60,
                                                   max_size=2**22, compression=None,
                                                   ping_interval=None,
                                                   additional_headers=headers)
@@ -343,8 +455,8 @@ class Run:
 
         jobs = []
         for room in self.rooms:
-            for key in room.judge_keys:
-                jobs.append(open_one(room, "judge", key))
+            for seat, key in enumerate(room.judge_keys, start=1):
+                jobs.append(open_one(room, "judge", key, seat))
             jobs.append(open_one(room, "display", room.display_key))
             if with_console:
                 jobs.append(open_one(room, "console", str(room.session_id)))
@@ -386,8 +498,9 @@ class Run:
 
     # one interview
 
-    async def start(self, iid: Any) -> bool:
-        return await self.post(f"/api/interviews/{iid}/start") is not None
+    async def start(self, iid: Any, room: Room | None = None) -> bool:
+        where = self.place(room.index, "console") if room is not None else 0
+        return await self.post(f"/api/interviews/{iid}/start", where=where) is not None
 
     async def score(self, room: Room, iid: Any, spread: float) -> None:
         """Send the seven marks of ``iid`` within ``spread`` seconds and wait for their acks."""
@@ -398,11 +511,13 @@ class Run:
 
     async def announce_and_sign(self, room: Room, iid: Any, wait: float = 0.3) -> bool:
         await asyncio.sleep(wait)
-        if await self.post(f"/api/interviews/{iid}/announce") is None:
+        if await self.post(f"/api/interviews/{iid}/announce",
+                           where=self.place(room.index, "console")) is None:
             return False
         await asyncio.sleep(wait * 2 / 3)
         body = {"interview_id": iid, "strokes": STROKES}
-        return await self.post(f"/api/display/{room.display_key}/signature", body) is not None
+        return await self.post(f"/api/display/{room.display_key}/signature", body,
+                               where=self.place(room.index, "display")) is not None
 
     async def submit(self, room: Room, ws: Any, iid: Any, seat: int, spread: float) -> None:
         if spread > 0:
@@ -431,7 +546,7 @@ class Run:
         for n, iid in enumerate(room.interviews):
             if n and self.pause:  # the next candidate's interview before the marks come in
                 await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.pause)
-            if not await self.start(iid):
+            if not await self.start(iid, room):
                 break
             await self.score(room, iid, self.spread)
             if self.pause:
@@ -455,7 +570,7 @@ class Run:
     async def prefill(self, room: Room, count: int) -> None:
         """Take ``count`` more candidates through a whole interview as fast as the server allows."""
         for iid in await self.add_interviews(room, count):
-            if not await self.start(iid):
+            if not await self.start(iid, room):
                 return
             await self.score(room, iid, 0)
             if not await self.announce_and_sign(room, iid, wait=0):
@@ -487,7 +602,8 @@ class Run:
         lost = 0
         for room in self.rooms:
             assert self.http is not None
-            session = (await self.http.get(f"/api/sessions/{room.session_id}")).json()
+            client = self.clients[self.place(room.index, "console")]
+            session = (await client.get(f"/api/sessions/{room.session_id}")).json()
             seen = {}
             for interview in session["interviews"]:
                 for m in interview["marks"]:
@@ -507,8 +623,8 @@ class Run:
         for task in self.readers:
             task.cancel()
         await asyncio.gather(*self.readers, return_exceptions=True)
-        if self.http is not None:
-            await self.http.aclose()
+        for client in self.clients:
+            await client.aclose()
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -536,6 +652,10 @@ class Row:
     wall_s: float = 0.0
     ratio: float | None = None  # marks/s over the baseline's at the same rooms, same run
     others_cpu: float | None = None  # CPU % that neither the server nor the load generator used
+    processes: int = 1  # kiosk processes on one database (server CPU is their sum)
+    database: str = "sqlite"  # the URL's scheme
+    peak_rss_each_mb: list[float] = field(default_factory=list)  # a process each
+    db_cpu_ms_per_mark: float | None = None  # the PostgreSQL server's, when it runs here
 
 
 @dataclass
@@ -569,7 +689,7 @@ def per_mark(counts: dict[str, int], before: dict[str, int], marks: int) -> dict
 
 
 async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path) -> Row:
-    server = Server(kind, workdir / f"{kind}-{rooms}", args.database_url, args.server_dir)
+    server = make_server(kind, workdir / f"{kind}-{rooms}", args)
     sampler = None
     try:
         server.wait_ready()
@@ -581,7 +701,7 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         me = psutil.Process()
         bytes0 = dict(run.bytes)
         load0 = load_avg()
-        busy0 = machine_busy()
+        busy0, db0 = machine_busy(), database_cpu(args.database_url)
         cpu0, me0, t0 = server.cpu(), me.cpu_times(), time.perf_counter()
         profiler = None
         if args.profile and kind == "kiosk" and rooms == max(args.rooms):
@@ -593,7 +713,8 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
         await run.flow()
         await asyncio.sleep(0.5)  # let the last display frames arrive
         t1, cpu1, me1 = time.perf_counter(), server.cpu(), me.cpu_times()
-        busy1, bytes1 = machine_busy(), dict(run.bytes)
+        busy1, bytes1, db1 = machine_busy(), dict(run.bytes), database_cpu(args.database_url)
+        db = db1 - db0 if db0 is not None and db1 is not None and kind == "kiosk" else None
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(30)
@@ -615,7 +736,7 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
             marks_per_s=len(acked) / max(1e-9, last - first),
             server_cpu=100 * (cpu1 - cpu0) / wall,
             client_cpu=100 * client / wall,
-            others_cpu=100 * max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - client) / wall,
+            others_cpu=100 * max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - client - (db or 0)) / wall,
             peak_rss_mb=server.peak_rss / 2**20,
             errors=sum(run.errors.values()) + (len(marks) - len(acked) if not run.errors else 0),
             lost=lost,
@@ -625,6 +746,10 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
             load_end=load_avg(),
             bytes_per_mark=per_mark(bytes1, bytes0, len(acked)),
             wall_s=wall,
+            processes=len(run.procs),
+            database=(args.database_url or "sqlite").split("://")[0] if kind == "kiosk" else "–",
+            peak_rss_each_mb=[s.peak_rss / 2**20 for s in run.procs],
+            db_cpu_ms_per_mark=None if db is None else 1000 * db / max(1, len(acked)),
         )
     finally:
         if sampler is not None:
@@ -634,7 +759,7 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace, workdir: Path
 
 async def measure_lengths(args: argparse.Namespace, workdir: Path) -> list[LengthRow]:
     """CPU and bytes a mark with ``args.lengths`` whole interviews already in each sitting."""
-    server = Server("kiosk", workdir / "kiosk-lengths", args.database_url, args.server_dir)
+    server = make_server("kiosk", workdir / "kiosk-lengths", args)
     rows: list[LengthRow] = []
     try:
         server.wait_ready()
@@ -655,7 +780,7 @@ async def measure_lengths(args: argparse.Namespace, workdir: Path) -> list[Lengt
             for _ in range(args.length_rounds):
                 added = await asyncio.gather(*(run.add_interviews(room, 1) for room in run.rooms))
                 pairs = [(room, iids[0]) for room, iids in zip(run.rooms, added, strict=True) if iids]
-                started = await asyncio.gather(*(run.start(iid) for _, iid in pairs))
+                started = await asyncio.gather(*(run.start(iid, room) for room, iid in pairs))
                 live = [pair for pair, ok in zip(pairs, started, strict=True) if ok]
                 await asyncio.sleep(0.3)  # the start's frames are not a mark's
                 cpu0, bytes0 = server.cpu(), dict(run.bytes)
@@ -698,7 +823,7 @@ async def measure_lengths(args: argparse.Namespace, workdir: Path) -> list[Lengt
 
 async def idle_sockets(kind: str, count: int, args: argparse.Namespace, workdir: Path) -> tuple[int, float, float]:
     """Open ``count`` judge and display sockets and leave them idle; return (open, RSS MB, before MB)."""
-    server = Server(kind, workdir / f"{kind}-idle", args.database_url, args.server_dir)
+    server = make_server(kind, workdir / f"{kind}-idle", args)
     try:
         server.wait_ready()
         run = Run(server, -(-count // (JUDGES + 1)), 1, args.spread, args.seed)
@@ -744,6 +869,26 @@ def table(rows: list[Row], label: str | None = None) -> str:
             f"| {kb(r.bytes_per_mark.get('total', 0))} | {r.client_cpu:.0f} | {whole(r.others_cpu)} "
             f"| {r.peak_rss_mb:.0f} "
             f"| {r.errors} | {r.lost} | {r.load:.1f}→{r.load_end:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def processes_table(rows: list[Row], label: str | None = None) -> str:
+    """The kiosk rows by processes and database: throughput, p99s, CPU a mark, RSS a process."""
+    head = ("| rooms | processes | database | marks | marks/s | ack p50/p95/p99 ms | display p99 ms "
+            "| server CPU % (sum) | CPU ms/mark | + PostgreSQL's CPU ms/mark | peak RSS MB a process "
+            "| errors | lost "
+            "| load avg (start→end) |")
+    if label is not None:
+        head = "| run " + head
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        rss = " / ".join(f"{v:.0f}" for v in r.peak_rss_each_mb) or f"{r.peak_rss_mb:.0f}"
+        lines.append(
+            ("" if label is None else f"| {label} ")
+            + f"| {r.rooms} | {r.processes} | {r.database} | {r.marks} | {r.marks_per_s:.0f} "
+            f"| {fmt3(r.ack)} | {r.display[2]:.1f} | {r.server_cpu:.0f} | {r.cpu_ms_per_mark:.2f} "
+            f"| {'–' if r.db_cpu_ms_per_mark is None else f'{r.db_cpu_ms_per_mark:.2f}'} | {rss} | {r.errors} | {r.lost} | {r.load:.1f}→{r.load_end:.1f} |"
         )
     return "\n".join(lines)
 
@@ -859,7 +1004,10 @@ def config_lines(args: argparse.Namespace) -> list[str]:
             f"paced: {args.pause:.1f} s (±50 %) between a signature and the next start")
     return [
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-        f"one server process ({db}); the load generator is one asyncio process on the same cores.  ",
+        + (f"one server process ({db})" if getattr(args, "processes", 1) == 1 else
+         f"{args.processes} kiosk processes on one {db} database, each room's sockets dealt "
+         "across them (server CPU is their sum)")
+        + "; the load generator is one asyncio process on the same cores.  ",
         f"Each room: {JUDGES} judge sockets, a display socket, a console socket; "
         f"{args.candidates} candidates a room, marks spread over {args.spread:.1f} s, {mode}.  ",
         "CPU % is CPU time over the flow's wall time (100 % = one core); CPU ms/mark is the "
@@ -938,6 +1086,8 @@ def report(result: dict[str, Any]) -> str:
         "",
         table(rows),
     ]
+    if args.database_url or getattr(args, "processes", 1) > 1:
+        lines += ["", processes_table([r for r in rows if r.target == "kiosk"])]
     if lengths:
         lines += ["", "CPU and bytes a mark against the sitting's length (the marks alone: "
                   f"{lengths[0].rooms} rooms, {args.length_rounds} interviews each):", "",
@@ -1003,8 +1153,9 @@ async def main_async(args: argparse.Namespace) -> int:
         plot_backtoback([("", result)], out / "backtoback.png")
         picture = out / "backtoback.png"
     print(f"\nwrote {out / 'RESULTS.md'}, {out / 'results.json'} and {picture}")
-    shutil.rmtree(workdir, ignore_errors=not args.keep)
-    if args.keep:
+    if not args.keep:  # (ignore_errors=not keep removed the directories --keep was to keep)
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
         print(f"kept the servers' work directories in {workdir}")
     bad = sum(r.errors + r.lost for r in rows if r.target == "kiosk")
     bad += sum(r.errors + r.lost for r in lengths)
@@ -1039,7 +1190,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the checkout whose server/ the kiosk runs, e.g. a git worktree of "
                              "an older commit; this venv's packages (default: %(default)s)")
     parser.add_argument("--database-url", default=None,
-                        help="run the kiosk on this database instead of a fresh SQLite file")
+                        help="run the kiosk on this database instead of a fresh SQLite file "
+                             "(a PostgreSQL URL; the server gets it as KIOSK_DATABASE_URL)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="kiosk processes on free ports against --database-url; each room's "
+                             "judges are dealt across them, its display on another process than "
+                             "its first judge, its console on a third when ≥ 3 (%(default)s)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy record the server during the largest run (speedscope JSON)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' work directories")
@@ -1049,6 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
     args.rooms = numbers(args.rooms)
     args.lengths = sorted(set(numbers(args.lengths)))
     args.server_dir = args.server_dir.resolve()
+    if args.processes < 1 or (args.processes > 1 and not args.database_url):
+        parser.error("--processes N > 1 needs --database-url (a PostgreSQL database they share)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
