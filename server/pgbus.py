@@ -11,6 +11,11 @@ a command of its own would be. A process never guesses: what it tells comes from
 When the listening connection drops, notifications sent meanwhile are lost to this process: it
 connects and listens again, then catches up every sitting it holds from the chain.
 
+The judges' phones of one sitting may be spread over the processes, and the console shows each
+seat's phones: every process tells the others its own count per seat on ``kiosk_seats`` when it
+changes, and again every few seconds while it has any, so a process that died drops out of the
+counts once its last word is older than the console's stale limit (``KIOSK_STALE_AFTER``).
+
 The process's own writes are told by :meth:`server.service.Kiosk.run` after the commit (the
 judge's ack first); their notifications, recognised by the writer's backend pid, are skipped.
 SQLite has no bus: one process serves the file, and :class:`~server.live.screens.Screens` is
@@ -21,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import time
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -39,6 +46,9 @@ log = logging.getLogger("kiosk.bus")
 #: before connecting again after it dropped.
 PROBE_EVERY = 5.0
 RETRY_MAX = 2.0
+#: The channel of the judges' phones per seat, and how often a process repeats its counts.
+SEATS_CHANNEL = "kiosk_seats"
+SEATS_EVERY = 5.0
 
 
 def conninfo(url: str) -> str:
@@ -56,6 +66,12 @@ class PgBus:
     def __init__(self, kiosk: Kiosk, screens: Publisher) -> None:
         self.kiosk = kiosk
         self.screens = screens
+        #: Sittings whose seat counts changed here, and those with phones here (repeated).
+        self._seats_dirty: set[int] = set()
+        self._seats_held: set[int] = set()
+        self._seats_wake = asyncio.Event()
+        if hasattr(screens, "on_presence"):
+            screens.on_presence = self._presence_changed
         #: Sittings with notifications to catch up on → the highest seq heard (None: all).
         self._pending: dict[int, int | None] = {}
         self._wake = asyncio.Event()
@@ -79,6 +95,7 @@ class PgBus:
         self._tasks = [
             asyncio.create_task(self._listen(), name="kiosk-bus-listen"),
             asyncio.create_task(self._catch_up_loop(), name="kiosk-bus-catch-up"),
+            asyncio.create_task(self._tell_seats(), name="kiosk-bus-seats"),
         ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), 10)
@@ -106,6 +123,7 @@ class PgBus:
                     connect_timeout=5,
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {SEATS_CHANNEL}")
                     self.connects += 1
                     delay = 0.05
                     if self.connects > 1:
@@ -125,6 +143,9 @@ class PgBus:
         own = self.kiosk.db.writer_pids
         while True:
             async for note in conn.notifies(timeout=PROBE_EVERY):
+                if note.channel == SEATS_CHANNEL:
+                    self._seats_heard(note.payload)
+                    continue
                 if note.pid in own:
                     continue  # this process's own write: told by Kiosk.run already
                 self._heard(note.payload)
@@ -150,6 +171,88 @@ class PgBus:
         for sitting_id in self.kiosk.sittings.held_ids():
             self._pending[sitting_id] = None
         self._wake.set()
+
+    # --- the judges' phones per seat, across processes -------------------------------------
+
+    def _presence_changed(self, sitting_id: int) -> None:
+        self._seats_dirty.add(sitting_id)
+        self._seats_wake.set()
+
+    def _seats_heard(self, payload: str) -> None:
+        try:
+            told = json.loads(payload)
+            pid, sitting_id = int(told["p"]), int(told["s"])
+            rows = [(int(count), None if age is None else float(age)) for count, age in told["r"]]
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable seat counts %r", payload[:200])
+            return
+        if pid == os.getpid():
+            return
+        remote = getattr(self.screens, "remote", None)
+        if remote is None:
+            return
+        by_process = remote.setdefault(sitting_id, {})
+        before = by_process.get(pid)
+        if any(count for count, _ in rows):
+            by_process[pid] = (time.monotonic(), rows)
+        else:
+            by_process.pop(pid, None)
+        changed = before is None or [c for c, _ in before[1]] != [c for c, _ in rows]
+        if changed:
+            self.screens.presence_changed(sitting_id, local=False)  # type: ignore[attr-defined]
+
+    def _forget_silent(self) -> None:
+        """Drop the counts of processes silent past the stale limit (one that died says nothing)."""
+        remote = getattr(self.screens, "remote", None)
+        stale_after = getattr(self.screens, "stale_after", 15.0)
+        if not remote:
+            return
+        now = time.monotonic()
+        for sitting_id, by_process in list(remote.items()):
+            silent = [pid for pid, (heard, _) in by_process.items() if now - heard > stale_after]
+            for pid in silent:
+                del by_process[pid]
+            if not by_process:
+                del remote[sitting_id]
+            if silent:
+                self.screens.presence_changed(sitting_id, local=False)  # type: ignore[attr-defined]
+
+    async def _tell_seats(self) -> None:
+        """Send this process's seat counts when they change, and again every few seconds."""
+        import psycopg
+
+        from server.live.screens import MAX_SEATS
+
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    conninfo(self.kiosk.db.url),
+                    autocommit=True,
+                    application_name=f"kiosk-seats-{os.getpid()}",
+                    connect_timeout=5,
+                ) as conn:
+                    while True:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._seats_wake.wait(), SEATS_EVERY)
+                        self._seats_wake.clear()
+                        self._forget_silent()
+                        due, self._seats_dirty = self._seats_dirty | self._seats_held, set()
+                        for sitting_id in sorted(due):
+                            rows = self.screens.local_seats(sitting_id, MAX_SEATS)  # type: ignore[attr-defined]
+                            if any(count for count, _ in rows):
+                                self._seats_held.add(sitting_id)
+                            else:
+                                self._seats_held.discard(sitting_id)
+                            told = {"p": os.getpid(), "s": sitting_id, "r": rows}
+                            await conn.execute(
+                                "SELECT pg_notify(%s, %s)",
+                                (SEATS_CHANNEL, json.dumps(told, separators=(",", ":"))),
+                            )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the connection went: connect again
+                log.warning("seat-count connection lost (%s); connecting again", exc)
+                await asyncio.sleep(RETRY_MAX)
 
     # --- catching up ------------------------------------------------------------------------
 

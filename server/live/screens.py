@@ -34,6 +34,13 @@ class Screens:
     def __init__(self, hub: Hub, stale_after: float = 15.0) -> None:
         self.hub = hub
         self.stale_after = stale_after
+        #: Judges' phones held by other processes on the same database (PostgreSQL), as they
+        #: last told: sitting → process → (when heard, monotonic; [(connections, seconds since
+        #: heard or None), …] per seat). Kept fresh by :class:`server.pgbus.PgBus`.
+        self.remote: dict[int, dict[int, tuple[float, list[tuple[int, float | None]]]]] = {}
+        #: Called with a sitting's own seat rows whenever they change here (the bus passes
+        #: them on to the other processes); None with one process.
+        self.on_presence: Any = None
 
     def publish(self, sitting_id: int, change: Change) -> None:
         """Send every screen of the sitting what ``change`` means to it (newest state wins)."""
@@ -83,22 +90,47 @@ class Screens:
             subscriber.meta["judge_count"] = view.judge_count
             subscriber.put(text)
 
-    def seat_status(self, sitting_id: int, judge_count: int) -> list[dict[str, Any]]:
-        """Each seat's phones: how many sockets are open and whether any is heard from recently."""
+    def local_seats(self, sitting_id: int, judge_count: int) -> list[tuple[int, float | None]]:
+        """This process's phones per seat: (open sockets, seconds since the freshest was heard)."""
         now = time.monotonic()
-        rows = []
+        rows: list[tuple[int, float | None]] = []
         for seat in range(1, judge_count + 1):
             subs = self.hub.subscribers(f"judge:{sitting_id}:{seat}")
             freshest = max((s.last_seen for s in subs), default=None)
-            rows.append(
+            rows.append((len(subs), None if freshest is None else now - freshest))
+        return rows
+
+    def seat_status(self, sitting_id: int, judge_count: int) -> list[dict[str, Any]]:
+        """Each seat's phones: how many sockets are open and whether any is heard from recently.
+
+        With several processes the phones of one sitting may be spread over them: the counts
+        the others last told (within ``stale_after``, so a process that died drops out) add in.
+        """
+        now = time.monotonic()
+        local = self.local_seats(sitting_id, judge_count)
+        counts = [count for count, _ in local]
+        ages = [age for _, age in local]
+        for heard, rows in self.remote.get(sitting_id, {}).values():
+            if now - heard > self.stale_after:
+                continue
+            for index, (count, age) in enumerate(rows[:judge_count]):
+                if count:
+                    counts[index] += count
+                    if age is not None:
+                        aged = age + (now - heard)
+                        known = ages[index]
+                        ages[index] = aged if known is None else min(known, aged)
+        status = []
+        for seat, (count, age) in enumerate(zip(counts, ages, strict=True), start=1):
+            status.append(
                 {
                     "seat": seat,
-                    "connections": len(subs),
-                    "live": freshest is not None and now - freshest <= self.stale_after,
-                    "seconds_since_heard": None if freshest is None else round(now - freshest, 1),
+                    "connections": count,
+                    "live": age is not None and age <= self.stale_after,
+                    "seconds_since_heard": None if age is None else round(age, 1),
                 }
             )
-        return rows
+        return status
 
     def close_links(self, sitting_id: int, from_seat: int, display: bool = False) -> None:
         """Close the open sockets of judge seats from ``from_seat`` on (and the display's).
@@ -113,8 +145,13 @@ class Screens:
             for subscriber in self.hub.subscribers(channel):
                 subscriber.close(LINK_GONE, "link removed")
 
-    def presence_changed(self, sitting_id: int) -> None:
-        """Tell the console that a judge's phone connected, went quiet or left."""
+    def presence_changed(self, sitting_id: int, local: bool = True) -> None:
+        """Tell the console that a judge's phone connected, went quiet or left.
+
+        ``local``: a phone of this process (the other processes are told too, when there are).
+        """
+        if local and self.on_presence is not None:
+            self.on_presence(sitting_id)
         consoles = self.hub.subscribers(f"console:{sitting_id}")
         if not consoles:
             return

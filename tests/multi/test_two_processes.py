@@ -381,3 +381,46 @@ def httpx_client(base_url: str) -> Any:
     import httpx
 
     return httpx.Client(base_url=base_url, timeout=30)
+
+
+def test_the_console_on_one_process_counts_the_phones_on_the_other(
+    pair: tuple[ServerProcess, ServerProcess], client: Any
+) -> None:
+    a, b = pair
+    api_a = client(a)
+    session = api_a.sitting(judges=5)
+    sid = session["id"]
+    token = api_a.http.headers["Authorization"].removeprefix("Bearer ")
+    console = Socket(
+        f"{a.ws_url}/ws/console/{sid}", additional_headers={"Authorization": f"Bearer {token}"}
+    )
+    first = console.recv()
+    assert first["type"] == "session"
+    assert [s["connections"] for s in first["seats"]] == [0, 0, 0, 0, 0]
+
+    def seats_until(wanted: list[int], timeout: float = 15) -> list[dict[str, Any]]:
+        frame = frames_until(
+            console,
+            lambda f: "seats" in f and [s["connections"] for s in f["seats"]] == wanted,
+            timeout,
+        )[-1]
+        return frame["seats"]
+
+    # Seat 1 on A (the console's own process), seats 2 and 3 on B.
+    phones = [
+        judge_socket(a, session["judges"][0]["token"]),
+        judge_socket(b, session["judges"][1]["token"]),
+        judge_socket(b, session["judges"][2]["token"]),
+    ]
+    for phone in phones:
+        assert phone.recv()["type"] == "state"
+    seats = seats_until([1, 1, 1, 0, 0])
+    assert [s["live"] for s in seats] == [True, True, True, False, False]
+    # A phone on B leaves: the console on A hears it from B.
+    phones[2].close()
+    seats_until([1, 1, 0, 0, 0])
+    # B dies: its phones drop out of A's counts once B's last word is older than the stale limit.
+    b.kill()
+    seats_until([1, 0, 0, 0, 0], timeout=40)
+    for sock in [console, phones[0]]:
+        sock.close()
