@@ -323,7 +323,12 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=2)
-            self.read_engine = create_engine(url, pool_pre_ping=True, pool_size=8)
+            # Reads see one snapshot (an export or a chain's tail read in several statements
+            # never mixes two moments while other processes write); read-only transactions
+            # never fail for it.
+            self.read_engine = create_engine(
+                url, pool_pre_ping=True, pool_size=8, isolation_level="REPEATABLE READ"
+            )
             # A new transaction holds no advisory lock yet (see advisory_lock).
             event.listen(self.write_engine, "begin", lambda conn: conn.info.pop(_LOCKS_HELD, None))
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
