@@ -60,8 +60,9 @@ def bootstrap(db: Database, settings: Settings) -> str | None:
 
 def _bootstrap_password(db: Database, settings: Settings) -> str | None:
     hasher = PasswordHasher()
-    wanted = settings.secretary_password.get_secret_value() if settings.secretary_password else ""
-    if wanted.strip():
+    # Settings already read an empty or blank KIOSK_SECRETARY_PASSWORD as unset (None).
+    if settings.secretary_password is not None:
+        wanted = settings.secretary_password.get_secret_value()
         stored = db.read_sync(lambda s: repo.get_setting(s, "secretary_password"))
         try:
             if stored and hasher.verify(stored, wanted):
