@@ -40,6 +40,7 @@ def serve(
         typer.echo(f"{exc.zh}\n{exc.en}", err=True)
         raise typer.Exit(1) from None
     application = create_app(settings)
+    application.state.settle_heap = True
     if demo:
         from server.demo import schedule_demo
 
