@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -20,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.api.deps import end_all_logins
+from server.api.deps import Logins, end_all_logins
 from server.api.guard import BodyRefused, Gate, refusal
 from server.config import Settings, get_settings
 from server.errors import KioskError
@@ -323,6 +324,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Live scoring for competitive interviews",
         lifespan=lifespan,
+        # No OpenTelemetry here: without this FastAPI asks the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     # The screens (live/) implement the service's Publisher; neither imports the other.
@@ -330,6 +333,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     #: ``kiosk serve`` sets it: a long-lived process tunes the garbage collector at start.
     app.state.settle_heap = False
     app.state.kiosk = Kiosk(db, app.state.screens)
+    app.state.logins = Logins(app.state.kiosk, timedelta(hours=settings.login_hours))
     app.state.storage = storage
     app.add_middleware(Gate, settings=settings)
 

@@ -23,7 +23,6 @@ import hashlib
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,9 +30,9 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from server.api.deps import CHECKED
 from server.config import Settings
 from server.errors import NotAuthenticated
-from server.store import repository as repo
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -227,17 +226,13 @@ class Gate:
                 return JSONResponse(
                     {"detail": text, "code": "cross_origin"}, 403, headers={"connection": "close"}
                 )
-        kiosk = scope["app"].state.kiosk
         try:
-            await kiosk.db.read(
-                lambda db: repo.check_login_token(
-                    db, token, timedelta(hours=self.settings.login_hours)
-                )
-            )
+            await scope["app"].state.logins.check(token)
         except NotAuthenticated as exc:
             return JSONResponse(
                 {"detail": exc.text(lang), "code": exc.code}, 401, headers={"connection": "close"}
             )
+        scope[CHECKED] = token  # the route's own check need not ask again
         return None
 
     def _capped(self, receive: Receive, limit: int) -> Receive:

@@ -112,6 +112,7 @@ async def logout(
     token = bearer_or_cookie(request)
     if token and len(token) <= 200:
         await kiosk.db.write(lambda db: end_login(db, token))
+        request.app.state.logins.forget(token)
     response.delete_cookie(
         COOKIE, httponly=True, samesite="strict", secure=served_over_https(request, settings)
     )

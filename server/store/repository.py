@@ -89,12 +89,20 @@ def issue_login_token(db: Session) -> str:
     return token
 
 
-def check_login_token(db: Session, token: str | None, max_age: timedelta) -> None:
+def check_login_token(db: Session, token: str | None, max_age: timedelta) -> datetime:
+    """The login's start, or ``NotAuthenticated`` for no token, an unknown or an expired one."""
     if not token or len(token) > 200:
         raise NotAuthenticated("请先登录。", "Please log in first.")
     row = db.get(AuthToken, _digest(token))
-    if row is None or row.created_at < datetime.now(UTC) - max_age:
+    if row is None or login_expired(row.created_at, max_age):
         raise NotAuthenticated("登录已失效，请重新登录。", "Your login has expired: log in again.")
+    return row.created_at
+
+
+def login_expired(created_at: datetime, max_age: timedelta) -> bool:
+    if created_at.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
+        created_at = created_at.replace(tzinfo=UTC)
+    return created_at < datetime.now(UTC) - max_age
 
 
 # --- sittings, posts, candidates -------------------------------------------------------------
