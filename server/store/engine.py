@@ -302,6 +302,10 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+class _RunAgain(Exception):
+    """A job raised in a batch run without savepoints: run the batch again with them."""
+
+
 @dataclass(eq=False)
 class _Job:
     fn: Callable[[Any], Any]
@@ -351,6 +355,8 @@ class Database:
         self.writes = 0
         #: Jobs put off to the next transaction: a sitting another process had locked (Contended).
         self.deferred = 0
+        #: Batches run again with savepoints after a job raised in the first, savepoint-less run.
+        self.reruns = 0
         #: The SQLite file this process serves through this object (locked, checkpointed on close).
         self._served: Path | None = None
         #: Told after every batch whether it committed (the live sittings' memory).
@@ -485,8 +491,15 @@ class Database:
                 batch.append(more)
             carried = self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[_Job]) -> list[_Job]:
-        """Run every job of ``batch`` in its own savepoint of one transaction; commit once.
+    def _commit_batch(self, batch: list[_Job], savepoints: bool = False) -> list[_Job]:
+        """Run every job of ``batch`` in one transaction; commit once.
+
+        Core jobs run first without savepoints (two statements fewer each, a fifth of the
+        writer's time under 200 rooms): if one raises, the whole transaction is rolled back and
+        the batch runs again with each job in its own savepoint (``savepoints``), where a job
+        that fails takes only itself back. The jobs are decided against the live sittings'
+        staged memory, which the rollback resets, so running them again is what a batch put
+        off by :class:`Contended` does already. ORM jobs always have their savepoint.
 
         Return the jobs put off: from the first that met a lock another process holds
         (:class:`Contended`) on, in order; they run first in the next transaction.
@@ -521,6 +534,16 @@ class Database:
                                 job.staged(value)
                             outcomes.append((job, True, value))
                             continue
+                        if not savepoints:
+                            try:
+                                value = job.fn(conn)
+                            except BaseException as exc:
+                                # Its statements may be half done: nothing of the batch stands.
+                                raise _RunAgain from exc
+                            if job.staged is not None:
+                                job.staged(value)
+                            outcomes.append((job, True, value))
+                            continue
                         try:
                             with conn.begin_nested():
                                 value = job.fn(conn)
@@ -546,6 +569,11 @@ class Database:
                         outcomes.append((job, False, exc))
                     finally:
                         session.close()
+        except _RunAgain:
+            for listener in self.listeners:
+                listener.rolled_back()
+            self.reruns += 1
+            return self._commit_batch(batch, savepoints=True)
         except Contended:
             # Alone in its transaction, the job met a second lock another process holds: nothing
             # of it stands; it runs again, first in a new transaction, after a moment.

@@ -423,6 +423,8 @@ class Sittings:
         self._live: dict[int, Live] = {}
         self._staged: dict[int, Live] = {}
         self._interviews: dict[int, int] = {}
+        #: Interviews created by the batch on the writer now: forgotten if it rolls back.
+        self._staged_interviews: list[int] = []
 
     # Read by the event loop: a whole immutable state, swapped in by the writer after commit.
     def current(self, sitting_id: int) -> sd.SittingState | None:
@@ -550,6 +552,7 @@ class Sittings:
         for event in events:
             if event.kind == "interview.created":
                 self._interviews[event.data["interview_id"]] = live.state.id
+                self._staged_interviews.append(event.data["interview_id"])
 
     def committed(self) -> None:
         with self._lock:
@@ -559,6 +562,10 @@ class Sittings:
                 if held is None or held.state.version < live.state.version:
                     self._live[sitting_id] = live
         self._staged.clear()
+        self._staged_interviews.clear()
 
     def rolled_back(self) -> None:
         self._staged.clear()
+        for interview_id in self._staged_interviews:  # its id may go to another sitting's next
+            self._interviews.pop(interview_id, None)
+        self._staged_interviews.clear()

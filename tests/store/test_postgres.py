@@ -129,7 +129,10 @@ def test_a_refused_write_rolls_back_alone_in_its_batch(db: Database) -> None:
         await first
         return await asyncio.gather(*tasks, return_exceptions=True)
 
+    reruns = db.reruns
     one, two, three = asyncio.run(run())
+    # The batch ran first without savepoints; the refusal sent it round again with them.
+    assert db.reruns == reruns + 1
     assert one.ack.score == "81.0" and three.ack.score == "83.0"
     assert isinstance(two, KioskError)
     assert sorted(rows_view(db, sid).interviews[0].marks) == [1, 3]
