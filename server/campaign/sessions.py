@@ -69,9 +69,14 @@ async def create_for_batch(
         ]
 
     outcome = await kiosk.run(None, commands)
-    # The campaign checks again under its own write (another sitting may have joined meanwhile);
-    # the sitting stays, unlinked, if it refuses.
-    await campaigns.sitting_added(batch_id, outcome.sitting_id, scoring_of(made[-1]))
+    # The campaign checks again under its own write (another sitting of the batch may have
+    # joined meanwhile with other scoring). If it refuses, the new sitting is taken back
+    # (audited, as a removal before the start) so no sitting is left outside its batch.
+    try:
+        await campaigns.sitting_added(batch_id, outcome.sitting_id, scoring_of(made[-1]))
+    except KioskError:
+        await kiosk.run(outcome.sitting_id, sd.RemoveSitting())
+        raise
     return outcome
 
 

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -244,6 +245,23 @@ async def _sessions(db: Database) -> None:
         await sessions.create_for_batch(camps, kiosk, bid, create(0))  # other decimals: 409
     second = await sessions.create_for_batch(camps, kiosk, bid, create(1))
     assert await sessions.batch_of(camps, second.sitting_id) == bid
+
+    # The campaign refuses under its own write (another sitting joined meanwhile with other
+    # scoring): the new sitting is taken back, audited, and the refusal reaches the caller.
+    refused = Conflict("另一场次已先加入本批次。", "Another sitting joined the batch first.")
+
+    async def refuse(*_: Any) -> Any:
+        raise refused
+
+    real, camps.sitting_added = camps.sitting_added, refuse  # type: ignore[method-assign]
+    with pytest.raises(Conflict) as caught:
+        await sessions.create_for_batch(camps, kiosk, bid, create(1))
+    camps.sitting_added = real  # type: ignore[method-assign]
+    assert caught.value is refused
+    orphan = max(kiosk.sittings._live)  # the sitting it made, the newest
+    held = kiosk.sittings.current(orphan)
+    assert held is not None and held.removed and orphan != second.sitting_id
+    assert await sessions.batch_of(camps, orphan) is None
     with pytest.raises(Conflict):
         sessions.refuse_free_entry(bid, "岗位", "posts")
     sessions.refuse_free_entry(None, "岗位", "posts")
