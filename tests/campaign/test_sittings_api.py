@@ -80,6 +80,10 @@ def test_a_batch_through_its_sittings(server: ServerProcess, api: Api) -> None: 
     score(server, api, morning, i2["id"], ["60", "61", "62", "63", "64"])
     score(server, api, afternoon, i3["id"], ["80", "81", "82", "83", "84"])
 
+    # Calibration compares the rooms of the campaign batch, whatever labels the sittings carry.
+    rooms = api.call("GET", f"/api/sessions/{sid}/judges", 200).json()["batch"]
+    assert rooms is not None and rooms["name"] == b["name"]
+    assert sorted(r["session_id"] for r in rooms["rooms"]) == sorted([sid, afternoon["id"]])
     ranking = api.call("GET", f"/api/batches/{b['id']}/ranking", 200).json()["positions"][0]
     assert ranking["shortlist_size"] == 2
     assert [
