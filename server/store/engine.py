@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 import queue
 import sqlite3
@@ -54,6 +55,7 @@ from server.store import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("kiosk")
 
 #: Most writes committed together; a bound on how long the last of a batch waits for the first.
 MAX_BATCH = 64
@@ -387,8 +389,6 @@ class Database:
 
     def _checkpoint_loop(self, path: Path) -> None:
         """Copy committed WAL pages into the main file now and then, never blocking a writer."""
-        import logging
-
         done = -1
         conn: sqlite3.Connection | None = None
         try:
@@ -403,7 +403,7 @@ class Database:
                     self.checkpoints += 1
                 except sqlite3.Error as exc:  # a full disk, say: the WAL still holds everything
                     self.checkpoint_failures += 1
-                    logging.getLogger("kiosk").warning("background WAL checkpoint failed: %s", exc)
+                    log.warning("background WAL checkpoint failed: %s", exc)
         finally:
             if conn is not None:
                 conn.close()
@@ -526,19 +526,16 @@ class Database:
                             continue
                         job.running = True
                     if job.core:
-                        if len(batch) == 1:
-                            # Alone in its transaction: no savepoint (two statements fewer); an
-                            # error rolls the whole transaction back and reaches the caller below.
-                            value = job.fn(conn)
-                            if job.staged is not None:
-                                job.staged(value)
-                            outcomes.append((job, True, value))
-                            continue
-                        if not savepoints:
+                        if len(batch) == 1 or not savepoints:
+                            # No savepoint (two statements fewer). Its statements may be half
+                            # done if it raises: alone, its error rolls the transaction back and
+                            # reaches the caller below; in a batch, nothing of the batch stands
+                            # and it runs again with savepoints.
                             try:
                                 value = job.fn(conn)
                             except BaseException as exc:
-                                # Its statements may be half done: nothing of the batch stands.
+                                if len(batch) == 1:
+                                    raise
                                 raise _RunAgain from exc
                             if job.staged is not None:
                                 job.staged(value)
@@ -625,11 +622,7 @@ class Database:
         finally:
             raw.close()
         if busy:  # a reader outside this process held it up; the WAL is intact, nothing is lost
-            import logging
-
-            logging.getLogger("kiosk").warning(
-                "WAL checkpoint incomplete: another connection is reading"
-            )
+            log.warning("WAL checkpoint incomplete: another connection is reading")
 
     def close(self) -> None:
         if self._writer_started:
