@@ -8,34 +8,25 @@ electronic record (``GET /api/campaigns/{cid}/audit.jsonl``, ``kiosk verify --he
 from __future__ import annotations
 
 import io
-import logging
 import unicodedata
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from server.exports.campaign_record import BEIJING, CampaignRecord, Cell
 from server.exports.fonts import Runs, cjk_font
 from server.exports.pdf_export import (
-    FOOTER,
     GREY,
     GRID,
     HEAD_BG,
-    MARGIN,
-    PAGE,
-    QR_SIZE,
     Styles,
-    _draw_qr,
-    missing_text,
+    page_frame,
+    record_document,
+    warn_missing,
 )
-
-log = logging.getLogger("kiosk.exports")
 
 
 def _text(value: Cell) -> str:
@@ -47,40 +38,16 @@ def _text(value: Cell) -> str:
 
 
 def _page(record: CampaignRecord, font: str, runs: Runs) -> Any:
-    def draw(canvas: Canvas, doc: Any) -> None:
-        canvas.saveState()
-        width, height = PAGE
-        canvas.setFillColor(colors.HexColor(GREY))
-        runs.draw(canvas, MARGIN, height - 8 * mm, f"{record.title} · {record.campaign_title}", 8)
-        canvas.setFont(font, 8)
-        canvas.drawRightString(width - MARGIN, height - 8 * mm, f"第 {doc.page} 页")
-        qr_x = width - MARGIN - QR_SIZE
-        _draw_qr(canvas, record.qr_payload, qr_x, 4 * mm, QR_SIZE)
-        canvas.setStrokeColor(colors.HexColor("#BBBBBB"))
-        canvas.line(MARGIN, FOOTER - 2 * mm, qr_x - 4 * mm, FOOTER - 2 * mm)
-        canvas.setFillColor(colors.black)
-        canvas.setFont(font, 8)
-        canvas.drawString(
-            MARGIN,
-            FOOTER - 7 * mm,
-            f"竞聘工作审计链头哈希（共 {record.head_seq} 条事件，竞聘工作 {record.campaign_id}）：",
-        )
-        canvas.setFont("Courier", 8.5)
-        canvas.drawString(MARGIN, FOOTER - 12 * mm, record.head_hash)
-        canvas.setFont(font, 7.5)
-        canvas.setFillColor(colors.HexColor(GREY))
-        made = record.made_at.astimezone(BEIJING)
-        canvas.drawString(
-            MARGIN,
-            FOOTER - 17 * mm,
-            f"生成于 {made:%Y-%m-%d %H:%M}（北京时间）。用右侧二维码或上面的哈希与电子记录（audit.jsonl）核对。",
-        )
-        if runs.missing:
-            canvas.setFillColor(colors.HexColor("#B00020"))
-            canvas.drawString(MARGIN, FOOTER - 22 * mm, missing_text(list(runs.missing)))
-        canvas.restoreState()
-
-    return draw
+    made = record.made_at.astimezone(BEIJING)
+    return page_frame(
+        font,
+        runs,
+        f"{record.title} · {record.campaign_title}",
+        record.qr_payload,
+        record.head_hash,
+        f"竞聘工作审计链头哈希（共 {record.head_seq} 条事件，竞聘工作 {record.campaign_id}）：",
+        f"生成于 {made:%Y-%m-%d %H:%M}（北京时间）。用右侧二维码或上面的哈希与电子记录（audit.jsonl）核对。",
+    )
 
 
 def render(record: CampaignRecord) -> bytes:
@@ -93,17 +60,7 @@ def render_report(record: CampaignRecord) -> tuple[bytes, list[str]]:
     font = cjk_font()
     st = Styles(font)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=FOOTER + 2 * mm,
-        title=f"{record.title} {record.campaign_title}",
-        author="interview-kiosk",
-        subject=f"audit head {record.head_hash}",
-    )
+    doc = record_document(out, f"{record.title} {record.campaign_title}", record.head_hash)
     story: list[Any] = [
         Paragraph(escape(record.title), st.title),
         Paragraph(st.t(record.campaign_title), st.subtitle),
@@ -124,16 +81,7 @@ def render_report(record: CampaignRecord) -> tuple[bytes, list[str]]:
             story.append(KeepTogether(block))
         else:
             story += block
-    missing = list(st.runs.missing)
-    if missing:
-        log.warning(
-            "campaign %s record %s: no installed font has %s",
-            record.campaign_id,
-            record.name,
-            " ".join(f"U+{ord(c):04X}" for c in missing),
-        )
-        warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
-        story.insert(3, Paragraph(escape(missing_text(missing)), warning))
+    missing = warn_missing(story, 3, st, f"campaign {record.campaign_id} record {record.name}")
     page = _page(record, font, st.runs)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return out.getvalue(), missing

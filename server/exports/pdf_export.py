@@ -161,43 +161,81 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
                 )
 
 
-def _page(record: Record, font: str, runs: Runs) -> Any:
-    payload = qr_payload(record)
+def page_frame(
+    font: str, runs: Runs, heading: str, qr: str, head_hash: str, chain_line: str, check_line: str
+) -> Any:
+    """Every page of a printed record: a running head (what it is, the page number) and a foot with
+    the audit chain's head hash beside its QR code, how to check them, and any character no
+    installed font could draw."""
 
     def draw(canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
         width, height = PAGE
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor(GREY))
-        runs.draw(canvas, MARGIN, height - 8 * mm, f"面试成绩登记表 · {record.session.title}", 8)
+        runs.draw(canvas, MARGIN, height - 8 * mm, heading, 8)
         canvas.setFont(font, 8)
         canvas.drawRightString(width - MARGIN, height - 8 * mm, f"第 {doc.page} 页")
         qr_x = width - MARGIN - QR_SIZE
-        qr_y = 4 * mm
-        _draw_qr(canvas, payload, qr_x, qr_y, QR_SIZE)
+        _draw_qr(canvas, qr, qr_x, 4 * mm, QR_SIZE)
         canvas.setStrokeColor(colors.HexColor("#BBBBBB"))
         canvas.line(MARGIN, FOOTER - 2 * mm, qr_x - 4 * mm, FOOTER - 2 * mm)
         canvas.setFillColor(colors.black)
-        canvas.drawString(
-            MARGIN,
-            FOOTER - 7 * mm,
-            f"审计链头哈希（共 {record.head_seq} 条事件，场次 {record.session.id}）：",
-        )
+        canvas.setFont(font, 8)
+        canvas.drawString(MARGIN, FOOTER - 7 * mm, chain_line)
         canvas.setFont("Courier", 8.5)
-        canvas.drawString(MARGIN, FOOTER - 12 * mm, record.head_hash)
+        canvas.drawString(MARGIN, FOOTER - 12 * mm, head_hash)
         canvas.setFont(font, 7.5)
         canvas.setFillColor(colors.HexColor(GREY))
-        canvas.drawString(
-            MARGIN,
-            FOOTER - 17 * mm,
-            "用右侧二维码或上面的哈希与电子记录（audit.jsonl，kiosk verify）核对：二者一致即本表与电子记录相符。",
-        )
+        canvas.drawString(MARGIN, FOOTER - 17 * mm, check_line)
         if runs.missing:
             canvas.setFillColor(colors.HexColor("#B00020"))
             canvas.drawString(MARGIN, FOOTER - 22 * mm, missing_text(list(runs.missing)))
         canvas.restoreState()
 
     return draw
+
+
+def _page(record: Record, font: str, runs: Runs) -> Any:
+    return page_frame(
+        font,
+        runs,
+        f"面试成绩登记表 · {record.session.title}",
+        qr_payload(record),
+        record.head_hash,
+        f"审计链头哈希（共 {record.head_seq} 条事件，场次 {record.session.id}）：",
+        "用右侧二维码或上面的哈希与电子记录（audit.jsonl，kiosk verify）核对：二者一致即本表与电子记录相符。",
+    )
+
+
+def record_document(out: io.BytesIO, title: str, head_hash: str) -> SimpleDocTemplate:
+    """A4 with the margins and the room for :func:`page_frame`'s foot."""
+    return SimpleDocTemplate(
+        out,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=FOOTER + 2 * mm,
+        title=title,
+        author="interview-kiosk",
+        subject=f"audit head {head_hash}",
+    )
+
+
+def warn_missing(story: list[Any], at: int, st: Styles, what: str) -> list[str]:
+    """The characters no installed font could draw: logged, and said in red at ``story[at]`` (and in
+    every foot), so nobody signs a name printed wrong. Returns them."""
+    missing = list(st.runs.missing)
+    if missing:
+        log.warning(
+            "%s: no installed font has %s (install Debian's fonts-hanazono)",
+            what,
+            " ".join(f"U+{ord(c):04X}" for c in missing),
+        )
+        warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
+        story.insert(at, Paragraph(escape(missing_text(missing)), warning))
+    return missing
 
 
 def missing_text(missing: Sequence[str]) -> str:
@@ -216,17 +254,7 @@ def render_report(record: Record) -> tuple[bytes, list[str]]:
     font = cjk_font()
     st = Styles(font)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=FOOTER + 2 * mm,
-        title=f"面试成绩登记表 {record.session.title}",
-        author="interview-kiosk",
-        subject=f"audit head {record.head_hash}",
-    )
+    doc = record_document(out, f"面试成绩登记表 {record.session.title}", record.head_hash)
     story: list[Any] = [
         Paragraph("面试成绩登记表", st.title),
         Paragraph(st.t(record.session.title), st.subtitle),
@@ -255,16 +283,7 @@ def render_report(record: Record) -> tuple[bytes, list[str]]:
         for seat in range(1, record.session.judge_count + 1):
             story.append(PageBreak())
             story += _judge_sheet(record, seat, st, doc.width)
-    missing = list(st.runs.missing)
-    if missing:
-        # Said on the sheet itself (top and every footer), so nobody signs a name printed wrong.
-        log.warning(
-            "PDF of session %s: no installed font has %s (install Debian's fonts-hanazono)",
-            record.session.id,
-            " ".join(f"U+{ord(c):04X}" for c in missing),
-        )
-        warning = ParagraphStyle("warning", parent=st.body, textColor=colors.HexColor("#B00020"))
-        story.insert(5, Paragraph(escape(missing_text(missing)), warning))
+    missing = warn_missing(story, 5, st, f"PDF of session {record.session.id}")
     page = _page(record, font, st.runs)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return out.getvalue(), missing
