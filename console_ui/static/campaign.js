@@ -34,7 +34,7 @@ function route(name, ids) {
   return path;
 }
 
-// T, h, $, items, api, ApiError and toast: common.js, loaded before this script.
+// T, h, $, items, api, ApiError, toast and the dialog helpers: common.js, loaded before this script.
 
 /** A lapsed login (api() has said so): the console's login form. */
 function afterExpiry() {
@@ -47,49 +47,6 @@ async function maybe(path) {
     if (err.status === 404 || err.status === 405) return null;
     throw err;
   }
-}
-
-/* ---- dialogs and forms -------------------------------------------------------------------- */
-
-function openDialog(dialog, opener) {
-  const error = dialog.querySelector(".error");
-  if (error) error.textContent = "";
-  dialog._opener = opener || document.activeElement;
-  dialog.showModal();
-  const first = dialog.querySelector("input:not([type=hidden]):not([type=radio]), select, textarea, button[type=submit]");
-  if (first) first.focus();
-}
-
-function wireDialogs() {
-  for (const dialog of document.querySelectorAll("dialog")) {
-    dialog.addEventListener("close", () => {
-      const opener = dialog._opener;
-      dialog._opener = null;
-      if (opener && document.contains(opener) && !opener.disabled) opener.focus();
-    });
-    for (const button of dialog.querySelectorAll("[data-close]")) button.addEventListener("click", () => dialog.close());
-  }
-}
-
-/** Run ``action(form)`` on submit; show its error inside the form; ``after`` on success. */
-function onSubmit(form, action, after) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const error = form.querySelector(".error");
-    const button = form.querySelector("button[type=submit]");
-    if (error) error.textContent = "";
-    button.disabled = true;
-    try {
-      const result = await action(form);
-      const dialog = form.closest("dialog");
-      if (dialog && dialog.open) dialog.close();
-      if (after) after(result);
-    } catch (err) {
-      if (error) error.textContent = err.message; else toast(err.message, true);
-    } finally {
-      button.disabled = false;
-    }
-  });
 }
 
 /* ---- state -------------------------------------------------------------------------------- */
@@ -479,17 +436,13 @@ function openApply(a, opener, application) {
   openDialog($("#apply-dialog"), opener);
 }
 
-let confirmAction = null;
 function withdraw(app, opener) {
-  $("#confirm-title").textContent = T("撤回");
-  $("#confirm-text").textContent = `${whoOf(app)} · ${postLabel(app.post_code)}：${T("确定撤回这项报名吗？")}`;
-  $("#confirm-go").textContent = T("撤回");
-  confirmAction = async () => {
-    await api("DELETE", route("application", { aid: app.id }));
-    toast(T("已撤回报名。"));
-    await reloadBatch();
-  };
-  openDialog($("#confirm-dialog"), opener);
+  confirmThen(opener, T("撤回"), `${whoOf(app)} · ${postLabel(app.post_code)}：${T("确定撤回这项报名吗？")}`,
+    T("撤回"), async () => {
+      await api("DELETE", route("application", { aid: app.id }));
+      toast(T("已撤回报名。"));
+      await reloadBatch();
+    });
 }
 
 let reviewTarget = null;
@@ -639,7 +592,7 @@ function wire() {
     : api("POST", route("applications", { bid: state.bid }), { applicant_id: applyTarget.id, post_code: form.post_code.value })),
   async () => { toast(T(changing ? "已改报。" : "已报名。")); await reloadBatch(); });
 
-  onSubmit($("#confirm-form"), async () => confirmAction && confirmAction());
+  wireConfirm();
 
   onSubmit($("#review-form"), async (form) => {
     const v = formValues(form);

@@ -82,3 +82,81 @@ function toast(message, isError) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.className = "toast"; }, isError ? 6000 : 3000);
 }
+
+/* ---- dialogs: a modal <dialog> traps focus; it goes back to its opener on close ------------ */
+
+function openDialog(dialog, opener) {
+  const error = dialog.querySelector(".error");
+  if (error) error.textContent = "";
+  dialog._opener = opener || document.activeElement;
+  dialog.showModal();
+  const first = dialog.querySelector("input:not([type=hidden]):not([type=radio]), select, textarea, button[type=submit]");
+  if (first) first.focus();
+}
+
+function closeDialog(dialog) {
+  if (dialog.open) dialog.close();
+}
+
+/** Every dialog closes on its [data-close] buttons and hands focus back to its opener, or, when
+ * that is gone or disabled, to ``elsewhere()`` if given. */
+function wireDialogs(elsewhere) {
+  for (const dialog of document.querySelectorAll("dialog")) {
+    dialog.addEventListener("close", () => {
+      const opener = dialog._opener;
+      dialog._opener = null;
+      if (opener && document.contains(opener) && !opener.disabled) opener.focus();
+      else if (elsewhere) elsewhere();
+    });
+    for (const button of dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => closeDialog(dialog));
+    }
+  }
+}
+
+/** Run ``action(form)`` on submit; show its error inside the form (else as a toast); close the
+ * form's dialog and call ``after(result)`` on success. */
+function onSubmit(form, action, after) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = form.querySelector(".error");
+    const button = form.querySelector("button[type=submit]");
+    if (error) error.textContent = "";
+    button.disabled = true;
+    try {
+      const result = await action(form);
+      const dialog = form.closest("dialog");
+      if (dialog) closeDialog(dialog);
+      if (after) after(result);
+    } catch (err) {
+      if (error) error.textContent = err.message; else toast(err.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+/** Submit a dialog's form with ``action``: see onSubmit. */
+function dialogSubmit(dialog, action) {
+  onSubmit(dialog.querySelector("form"), action);
+}
+
+/* ---- the confirm dialog (templates/_confirm_dialog.html) ------------------------------------ */
+
+let confirmedAction = null;
+
+/** Ask before something that cannot be taken back; run ``action`` on confirm, its error shown
+ * inside the dialog. */
+function confirmThen(opener, title, text, button, action) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-title").textContent = title;
+  $("#confirm-text").textContent = text;
+  $("#confirm-go").textContent = button;
+  confirmedAction = action;
+  openDialog(dialog, opener);
+  dialog.querySelector("[data-close]").focus();  // the safe choice first
+}
+
+function wireConfirm() {
+  dialogSubmit($("#confirm-dialog"), async () => { if (confirmedAction) await confirmedAction(); });
+}

@@ -7,7 +7,7 @@ const STRINGS = CONFIG.strings || {};
 const EXTRA = document.getElementById("console-strings");
 if (EXTRA) for (const [k, v] of Object.entries(JSON.parse(EXTRA.textContent))) if (!(k in STRINGS)) STRINGS[k] = v;
 
-// T, h, $, api, ApiError and toast: common.js, loaded before this script.
+// T, h, $, api, ApiError, toast and the dialog helpers: common.js, loaded before this script.
 
 /** A lapsed login (api() has said so): the page shows the login form again. */
 function afterExpiry() {
@@ -32,56 +32,6 @@ function setupLogin() {
       button.disabled = false;
       form.password.select();
       form.password.focus();
-    }
-  });
-}
-
-/* ---- dialogs: modal <dialog> traps focus; we hand it back to the opener on close --------- */
-
-function openDialog(dialog, opener) {
-  const form = dialog.querySelector("form");
-  const error = dialog.querySelector(".error");
-  if (error) error.textContent = "";
-  dialog._opener = opener || document.activeElement;
-  dialog.showModal();
-  const first = form.querySelector("input:not([type=hidden]), select, textarea, button[type=submit]");
-  if (first) first.focus();
-}
-
-function closeDialog(dialog) {
-  if (dialog.open) dialog.close();
-}
-
-function wireDialogs() {
-  for (const dialog of document.querySelectorAll("dialog")) {
-    dialog.addEventListener("close", () => {
-      const opener = dialog._opener;
-      dialog._opener = null;
-      if (opener && document.contains(opener) && !opener.disabled) opener.focus();
-      else if ($("#current-panel")) focusCurrent();
-    });
-    for (const button of dialog.querySelectorAll("[data-close]")) {
-      button.addEventListener("click", () => closeDialog(dialog));
-    }
-  }
-}
-
-/** Submit a dialog's form with ``action``; show its error inside the dialog, close on success. */
-function dialogSubmit(dialog, action) {
-  const form = dialog.querySelector("form");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const error = dialog.querySelector(".error");
-    const button = form.querySelector("button[type=submit]");
-    error.textContent = "";
-    button.disabled = true;
-    try {
-      await action(form);
-      closeDialog(dialog);
-    } catch (err) {
-      error.textContent = err.message;
-    } finally {
-      button.disabled = false;
     }
   });
 }
@@ -658,17 +608,6 @@ async function refreshSession() {
   scheduleRanking();
 }
 
-/** Ask before a removal; run ``action`` on confirm, its error shown inside the dialog. */
-function confirmThen(opener, title, text, button, action) {
-  const dialog = $("#confirm-dialog");
-  $("#confirm-title").textContent = title;
-  $("#confirm-text").textContent = text;
-  $("#confirm-go").textContent = button;
-  state.confirmAction = action;
-  openDialog(dialog, opener);
-  $("#confirm-dialog [data-close]").focus();  // the safe choice first
-}
-
 function openInterviewDialog(i, opener) {
   state.dialogInterview = i;
   const form = $("#interview-form");
@@ -709,7 +648,7 @@ function openSessionDialog(opener) {
 }
 
 function wireCorrections() {
-  dialogSubmit($("#confirm-dialog"), async () => { await state.confirmAction(); });
+  wireConfirm();
   dialogSubmit($("#interview-dialog"), async (form) => {
     await api("PATCH", `/api/interviews/${state.dialogInterview.id}`, {
       draw_no: Number(form.draw_no.value),
@@ -1033,7 +972,7 @@ function deviationChart(seats) {
 /* ---- forms ------------------------------------------------------------------------------- */
 
 function setupConsole() {
-  wireDialogs();
+  wireDialogs(() => { if ($("#current-panel")) focusCurrent(); });
   const sessionDialog = $("#session-dialog");
   for (const id of ["#new-session", "#new-session-empty"]) {
     $(id).addEventListener("click", (event) => {
