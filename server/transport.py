@@ -65,6 +65,19 @@ class _StallGuard:
         # close() would wait for the buffer to drain, which is what never happens.
         self.transport.abort()
 
+    # Mixed in ahead of a uvicorn protocol: ``super()`` is that protocol.
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_stall()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[misc]
+        self._arm_stall()
+
+    def resume_writing(self) -> None:
+        self._disarm_stall()
+        super().resume_writing()  # type: ignore[misc]
+
 
 class KioskHTTPProtocol(_StallGuard, HttpToolsProtocol):
     header_timeout: float = 10.0
@@ -99,16 +112,7 @@ class KioskHTTPProtocol(_StallGuard, HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_headers()
-        self._disarm_stall()
         super().connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        self._arm_stall()
-
-    def resume_writing(self) -> None:
-        self._disarm_stall()
-        super().resume_writing()
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -179,18 +183,6 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
         ):
             raise ClientDisconnected()
         self.transport.write(b"".join([text_frame(t.encode()) for t in texts]))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_stall()
-        super().connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        self._arm_stall()
-
-    def resume_writing(self) -> None:
-        self._disarm_stall()
-        super().resume_writing()
 
 
 class _Inbox:
