@@ -138,7 +138,7 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         # asyncio.Queue and asyncio.Event carry four deques between them (about 3 KB a socket)
         # for what is here one reader and one writer.
-        self.queue = _Inbox()  # type: ignore[assignment]
+        self.queue = OneReaderQueue()  # type: ignore[assignment]
         self.writable = _Flag()  # type: ignore[assignment]
         self.app = _direct_sockets(self.app)
 
@@ -185,16 +185,24 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
         self.transport.write(b"".join([text_frame(t.encode()) for t in texts]))
 
 
-class _Inbox:
-    """The part of ``asyncio.Queue`` uvicorn's socket uses (one reader), in one deque."""
+class OneReaderQueue:
+    """The part of ``asyncio.Queue`` one reader needs, in one deque and (while it waits) one future.
 
-    __slots__ = ("_items", "_waiter")
+    ``asyncio.Queue`` carries three deques and an ``Event``, a few KB a socket. Unbounded unless
+    ``limit`` is given; past it ``put_nowait`` raises ``asyncio.QueueFull``. Uvicorn's socket reads
+    its incoming events from one; the hub's outboxes (server/live/hub.py) are bounded ones.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_items", "_limit", "_waiter")
+
+    def __init__(self, limit: int | None = None) -> None:
         self._items: deque[Any] = deque()
+        self._limit = limit
         self._waiter: asyncio.Future[None] | None = None
 
     def put_nowait(self, item: Any) -> None:
+        if self._limit is not None and len(self._items) >= self._limit:
+            raise asyncio.QueueFull
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -205,6 +213,14 @@ class _Inbox:
 
     def qsize(self) -> int:
         return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popleft()
 
     async def get(self) -> Any:
         while not self._items:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from server.transport import OneReaderQueue
 
 QUEUE_LIMIT = 256
 CLOSE = object()
@@ -28,47 +30,13 @@ class Close:
     reason: str = ""
 
 
-class Outbox:
-    """A bounded FIFO with one reader: the part of ``asyncio.Queue`` a socket's sender needs.
+class Outbox(OneReaderQueue):
+    """A socket's bounded FIFO, read by its sender alone (``put_nowait`` raises ``QueueFull``)."""
 
-    ``asyncio.Queue`` carries three deques and an ``Event`` (about 7 KB a socket); this is a
-    deque and, while the sender waits, one future. ``put_nowait`` raises ``asyncio.QueueFull``.
-    """
-
-    __slots__ = ("_items", "_limit", "_waiter")
+    __slots__ = ()
 
     def __init__(self, limit: int = QUEUE_LIMIT) -> None:
-        self._items: deque[Any] = deque()
-        self._limit = limit
-        self._waiter: asyncio.Future[None] | None = None
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def put_nowait(self, item: Any) -> None:
-        if len(self._items) >= self._limit:
-            raise asyncio.QueueFull
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def get_nowait(self) -> Any:
-        if not self._items:
-            raise asyncio.QueueEmpty
-        return self._items.popleft()
-
-    async def get(self) -> Any:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
+        super().__init__(limit)
 
 
 @dataclass(eq=False)
