@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -45,11 +46,13 @@ def serve(
         from server.demo import schedule_demo
 
         schedule_demo(application, host, port)
-    from server.transport import protocols
+    from uvicorn.config import STARTUP_FAILURE
+
+    from server.transport import QuietServer, protocols
 
     _raise_open_files_limit(settings.max_connections + 256)
     http_protocol, ws_protocol = protocols(settings.header_timeout, settings.send_stall_timeout)
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=host,
         port=port,
@@ -70,6 +73,11 @@ def serve(
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.max_connections,
     )
+    server = QuietServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: the port taken, the app's start-up failed
+        raise typer.Exit(STARTUP_FAILURE)
 
 
 def _raise_open_files_limit(wanted: int) -> None:

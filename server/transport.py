@@ -10,15 +10,24 @@ its sender task waits on the transport, and even a close cannot be written. So:
 - **Stall timeout.** A transport that stays unable to take more data (above its high-water mark)
   for ``stall_timeout`` seconds is aborted, HTTP or socket alike; the application then sees a
   disconnect.
+
+And :class:`QuietServer`: uvicorn's server wakes its event loop ten times a second to refresh the
+``date`` header once a second and to notice a stop signal. It now wakes once a second, and a stop
+signal wakes it at once. On a virtual machine that charges every wake-up (a quarter of a
+millisecond here), an idle kiosk took 7 ms of CPU a second, most of it those ticks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections import deque
 from collections.abc import Iterable
+from types import FrameType
 from typing import Any
+
+import uvicorn
 
 # httptools and websockets come with uvicorn[standard], a dependency of the kiosk.
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -312,3 +321,26 @@ def protocols(header_timeout: float, stall_timeout: float) -> tuple[type, type]:
     )
     ws = type("KioskWS", (KioskWebSocketProtocol,), {"stall_timeout": stall_timeout})
     return http, ws
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn's server, ticking once a second instead of ten times; a stop signal wakes it."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            # uvicorn refreshes the date header when the counter is a multiple of ten.
+            counter = (counter + 10) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+            should_exit = await self.on_tick(counter)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
