@@ -1241,7 +1241,6 @@ def apply(
 def sitting_view(state: SittingState) -> SittingView:
     """Build the sitting as :mod:`server.domain.views` takes it."""
     positions = sorted(state.positions.values(), key=lambda p: p.id)
-    interviews = sorted(state.interviews.values(), key=lambda i: (i.position_id, i.draw_no))
     return SittingView(
         id=state.id,
         title=state.title,
@@ -1257,7 +1256,7 @@ def sitting_view(state: SittingState) -> SittingView:
             PositionView(p.id, p.code, p.name, p.openings, Decimal(p.shortlist_ratio))
             for p in positions
         ],
-        interviews=[_cached_view(state, i) for i in interviews],
+        interviews=_interview_views(state),
         announced_id=state.announced_id,
         criteria=state.criteria,
         trim=state.trim,
@@ -1267,6 +1266,44 @@ def sitting_view(state: SittingState) -> SittingView:
 #: Interview id → (the state's interview, its post, the view built from them). States share the
 #: objects of what an event left alone, so a sitting of 60 builds one interview's view per mark.
 _VIEWS: dict[int, tuple[Interview, Position, InterviewView]] = {}
+
+
+#: Sitting id → (the interviews and posts its views were last built from, those views in roster
+#: order, interview id → place in that order).
+_ROSTERS: dict[
+    int,
+    tuple[Mapping[int, Interview], Mapping[int, Position], list[InterviewView], dict[int, int]],
+] = {}
+
+
+def _roster_key(interview: Interview) -> tuple[int, int]:
+    return interview.position_id, interview.draw_no
+
+
+def _interview_views(state: SittingState) -> list[InterviewView]:
+    """Every interview's view in roster order (post, then draw number).
+
+    A mark changes one interview: when the roster is the one last built for this sitting (same
+    interviews, posts and order), only the interviews that changed are built again and nothing
+    is sorted, so a mark costs the same in a long sitting as in a short one. Whatever was built
+    last is the reference, so a view built out of turn is still right, just slower.
+    """
+    held = _ROSTERS.get(state.id)
+    if held is not None:
+        before, positions, built, place = held
+        if positions is state.positions and before.keys() == state.interviews.keys():
+            changed = [i for iid, i in state.interviews.items() if before[iid] is not i]
+            if all(_roster_key(i) == _roster_key(before[i.id]) for i in changed):
+                fresh = list(built)
+                for interview in changed:
+                    fresh[place[interview.id]] = _cached_view(state, interview)
+                _ROSTERS[state.id] = (state.interviews, state.positions, fresh, place)
+                return list(fresh)
+    ordered = sorted(state.interviews.values(), key=_roster_key)
+    built = [_cached_view(state, i) for i in ordered]
+    place = {i.id: n for n, i in enumerate(ordered)}
+    _ROSTERS[state.id] = (state.interviews, state.positions, built, place)
+    return list(built)
 
 
 def _cached_view(state: SittingState, interview: Interview) -> InterviewView:
