@@ -61,11 +61,79 @@ _counter: Table = IdCounter.__table__  # type: ignore[attr-defined]
 _TABLES = {"sitting": _sitting, "position": _position, "interview": _interview}
 _TABLES["score_component"] = _component
 
-# The statements of every mark, built once: SQLAlchemy then only binds the values (a statement
-# built per call costs its cache key each time).
-_INSERT_AUDIT = insert(_audit)
-_INSERT_MARK = insert(_mark)
-_UPDATE_INTERVIEW = update(_interview).where(_interview.c.id == bindparam("interview_id_"))
+
+class Prepared:
+    """A statement every mark runs, compiled once a dialect and sent with ``exec_driver_sql``.
+
+    ``Connection.execute`` spends most of its time on the Core construct itself (its cache key,
+    its parameters: about 19 µs a statement here, against 6 for the same SQL as text), and a
+    mark runs two or three of these. The values go through each column type's own bind
+    processor (a ``datetime`` on SQLite), as ``execute`` would; SQLAlchemy's events and error
+    wrapping still apply.
+    """
+
+    def __init__(self, statement: Any, keys: list[str]) -> None:
+        self.statement, self.keys = statement, keys
+        self._by_dialect: dict[Any, tuple[str, list[tuple[str, Any]], bool]] = {}
+
+    def _compiled(self, dialect: Any) -> tuple[str, list[tuple[str, Any]], bool]:
+        held = self._by_dialect.get(dialect)
+        if held is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)
+            positional = compiled.positiontup is not None
+            names = list(compiled.positiontup) if positional else list(compiled.binds)
+            steps = [(name, _processor(compiled.binds[name].type, dialect)) for name in names]
+            held = self._by_dialect[dialect] = (compiled.string, steps, positional)
+        return held
+
+    def run(self, conn: Connection, values: dict[str, Any] | list[dict[str, Any]]) -> None:
+        sql, steps, positional = self._compiled(conn.dialect)
+
+        def bind(row: dict[str, Any]) -> Any:
+            if positional:
+                return tuple([row[n] if step is None else step(row[n]) for n, step in steps])
+            return {n: row[n] if step is None else step(row[n]) for n, step in steps}
+
+        if isinstance(values, list):
+            conn.exec_driver_sql(sql, [bind(row) for row in values])
+        else:
+            conn.exec_driver_sql(sql, bind(values))
+
+
+def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """What ``execute`` does to a value of ``type_`` on ``dialect`` (the dialect's own form)."""
+    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+_AUDIT_KEYS = ["session_id", "seq", "at", "actor", "kind", "data", "prev", "hash"]
+_MARK_KEYS = [
+    "session_id",
+    "interview_id",
+    "seat",
+    "score",
+    "request_id",
+    "submitted_at",
+    "voided_at",
+    "active_key",
+]
+_INTERVIEW_KEYS = [
+    "state",
+    "result",
+    "dropped_high",
+    "dropped_low",
+    "started_at",
+    "scored_at",
+    "announced_at",
+    "signed_at",
+    "note",
+    "countdown_ends_at",
+]
+_INSERT_AUDIT = Prepared(insert(_audit), _AUDIT_KEYS)
+_INSERT_MARK = Prepared(insert(_mark), _MARK_KEYS)
+_UPDATE_INTERVIEW = Prepared(
+    update(_interview).where(_interview.c.id == bindparam("interview_id_")), _INTERVIEW_KEYS
+)
 
 
 def iso_now() -> str:
@@ -205,7 +273,7 @@ def append(
     """Chain ``recorded`` onto the sitting's log; return the new head hash."""
     head = GENESIS if live is None else live.head
     rows = [{"session_id": sitting_id, **row} for row in link_rows(head, recorded)]
-    conn.execute(_INSERT_AUDIT, rows)
+    _INSERT_AUDIT.run(conn, rows)
     return rows[-1]["hash"] if rows else head
 
 
@@ -322,8 +390,8 @@ def _project(
         conn.execute(delete(_interview).where(_interview.c.id == iid))
     elif kind == "mark.submitted":
         iid, seat = d["interview_id"], d["seat"]
-        conn.execute(
-            _INSERT_MARK,
+        _INSERT_MARK.run(
+            conn,
             {
                 "session_id": sid,
                 "interview_id": iid,
@@ -398,7 +466,7 @@ def _project(
 
 def _write_interview(conn: Connection, state: sd.SittingState, interview_id: int) -> None:
     interview = state.interviews[interview_id]
-    conn.execute(_UPDATE_INTERVIEW, {"interview_id_": interview_id, **_interview_row(interview)})
+    _UPDATE_INTERVIEW.run(conn, {"interview_id_": interview_id, **_interview_row(interview)})
 
 
 # --- the sittings this process holds -----------------------------------------------------------

@@ -12,16 +12,18 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from server.domain import sitting as sd
 from server.errors import KioskError
 from server.store import repository as repo
+from server.store import sittings as store
 from server.store.audit import verify_lines
 from server.store.engine import Database, is_sqlite
 from tests.direct import Direct, rows_view
@@ -165,3 +167,32 @@ def test_when_the_commit_fails_no_write_of_the_batch_is_acknowledged(db: Databas
     lines = db.read_sync(lambda s: repo.audit_lines(s, sid))
     assert len(lines) == 5 and verify_lines(lines).ok
     assert d.kiosk.sittings.current(sid).version == 5  # type: ignore[union-attr]
+
+
+def test_the_prepared_statements_store_what_core_would(db: Database) -> None:
+    """A mark's statements skip the Core construct, not the column types' conversions."""
+    d, sid, iid = sitting(db)
+    moment = datetime(2026, 11, 30, 9, 15, 30, 123456, tzinfo=UTC)
+    row = {
+        "session_id": sid, "interview_id": iid, "seat": 9, "score": "77.5", "request_id": "x",
+        "submitted_at": moment, "voided_at": moment, "active_key": None,
+    }
+    interview = store._interview_row(d.kiosk.sittings.current(sid).interviews[iid])
+    with db.write_engine.begin() as conn:
+        conn.execute(insert(store._mark), {**row, "request_id": "core"})
+        store._INSERT_MARK.run(conn, {**row, "request_id": "prepared"})
+        conn.execute(store._interview.update().where(store._interview.c.id == iid), interview)
+        by_core = conn.exec_driver_sql(f"SELECT started_at FROM interview WHERE id = {iid}").scalar()
+        store._UPDATE_INTERVIEW.run(conn, {"interview_id_": iid, **interview})
+        by_prepared = conn.exec_driver_sql(f"SELECT started_at FROM interview WHERE id = {iid}").scalar()
+        stored = {
+            r.request_id: (r.submitted_at, r.voided_at, r.score, r.seat)
+            for r in conn.exec_driver_sql(
+                "SELECT request_id, submitted_at, voided_at, score, seat FROM mark WHERE seat = 9"
+            )
+        }
+        conn.rollback()
+    assert stored["prepared"] == stored["core"]
+    assert by_prepared == by_core and by_core is not None
+    if db.write_engine.dialect.name == "sqlite":  # the text SQLAlchemy writes, not sqlite3's own
+        assert stored["core"][0] == "2026-11-30 09:15:30.123456"
