@@ -14,13 +14,16 @@ its sender task waits on the transport, and even a close cannot be written. So:
 And :class:`QuietServer`: uvicorn's server wakes its event loop ten times a second to refresh the
 ``date`` header once a second and to notice a stop signal. It now wakes once a second, and a stop
 signal wakes it at once. On a virtual machine that charges every wake-up (a quarter of a
-millisecond here), an idle kiosk took 7 ms of CPU a second, most of it those ticks.
+millisecond here), an idle kiosk took 7 ms of CPU a second, most of it those ticks. For the same
+reason the sockets' keep-alive pings fall due on whole seconds, so those of many sockets share a
+wake-up (:meth:`KioskWebSocketProtocol.schedule_ping`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import struct
 from collections import deque
 from collections.abc import Iterable
@@ -150,6 +153,17 @@ class KioskWebSocketProtocol(_StallGuard, WebSocketsSansIOProtocol):
         self.queue = OneReaderQueue()  # type: ignore[assignment]
         self.writable = _Flag()  # type: ignore[assignment]
         self.app = _direct_sockets(self.app)
+
+    def schedule_ping(self) -> None:
+        """Set the next keep-alive ping due on a whole second of the loop's clock.
+
+        uvicorn times each socket's ping from its own last one, so 2,000 idle sockets woke the
+        loop a hundred times a second, one ping at a time. Rounded up to the second (a ping at
+        most a second late), the pings due in the same second go out in one wake-up.
+        """
+        assert self.ping_interval is not None
+        due = self.loop.time() + max(0.0, self.ping_interval - self.last_ping_rtt)
+        self.ping_timer = self.loop.call_at(math.ceil(due), self.send_keepalive_ping)
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)

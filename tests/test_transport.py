@@ -7,12 +7,13 @@ import signal
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import uvicorn
 
-from server.transport import QuietServer
+from server.transport import KioskWebSocketProtocol, QuietServer
 from tests.support import ServerProcess
 
 
@@ -65,3 +66,24 @@ def test_kiosk_serve_keeps_the_date_header_current_and_stops_on_a_signal(tmp_pat
         assert time.monotonic() - asked < 5
     finally:
         server.stop()
+
+
+def test_keepalive_pings_fall_due_on_whole_seconds() -> None:
+    """Many sockets' pings share a wake-up: each is due on a whole second of the loop clock."""
+
+    async def run() -> list[float]:
+        loop = asyncio.get_running_loop()
+        due = []
+        for rtt in (0.0, 0.013, 0.4):
+            sock = SimpleNamespace(loop=loop, ping_interval=20.0, last_ping_rtt=rtt,
+                                   send_keepalive_ping=lambda: None, ping_timer=None)
+            now = loop.time()
+            KioskWebSocketProtocol.schedule_ping(sock)  # type: ignore[arg-type]
+            assert sock.ping_timer is not None
+            when = sock.ping_timer.when()
+            sock.ping_timer.cancel()
+            assert now + 20.0 - rtt <= when < now + 21.0 - rtt
+            due.append(when)
+        return due
+
+    assert all(when == int(when) for when in asyncio.run(run()))
