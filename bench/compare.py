@@ -68,8 +68,10 @@ def side_by_side(runs: list[tuple[str, dict[str, Any]]], note: str = "") -> str:
     lines += [head, rule, *body_rows, ""]
     if any(result.get("lengths") for _, result in runs):
         args = first["args"]
+        rooms = sorted({r["args"]["length_rooms"] for _, r in runs if r.get("lengths")})
         lines += ["## CPU and bytes a mark against the sitting's length", "",
-                  f"The marks alone: {args['length_rooms']} rooms, {args['length_rounds']} "
+                  f"The marks alone: {' / '.join(map(str, rooms))} rooms (the rooms column), "
+                  f"{args['length_rounds']} "
                   "interviews each, marks over 2 s; server CPU and every payload byte the room's "
                   "7 judges, display and console receive, from the first mark sent until 0.3 s "
                   "after the last ack, divided by the marks.", ""]
