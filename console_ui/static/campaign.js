@@ -382,7 +382,9 @@ function renderOutcomes() {
 function renderPublicity() {
   const pub = state.publicity;
   const view = $("#publicity-view");
-  $("#publicity-form").hidden = Boolean(pub) || !state.bid;
+  const form = $("#publicity-form");
+  form.hidden = Boolean(pub) || !state.bid;
+  if (!form.published_on.value && state.bid) form.published_on.value = firstPublicityDay(batch());
   if (!pub) { view.replaceChildren(); return; }
   view.replaceChildren(h("div", { class: "notice" },
     h("p", { class: "period" }, T("公示期"), "：", h("strong", { id: "published-on" }, pub.published_on), ` ${T("至")} `, h("strong", { id: "ends-on" }, pub.ends_on)),
@@ -391,8 +393,15 @@ function renderPublicity() {
         ? pub.appointees.map((a) => h("tr", {}, cell(postLabel(a.post_code)), cell(a.name)))
         : h("tr", {}, h("td", { colspan: 2, class: "muted" }, T("公示中没有拟聘用人员。"))))),
   ));
-  const form = $("#publicity-form");
-  if (!form.published_on.value) form.published_on.value = today();
+}
+
+function firstPublicityDay(b) {
+  // Today, unless the batch still takes applications or changes: then the day after it closes.
+  const day = today();
+  if (!b || !b.change_until || b.change_until < day) return day;
+  const next = new Date(`${b.change_until}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString().slice(0, 10);
 }
 
 const RECORD_NAMES = [

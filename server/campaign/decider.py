@@ -1033,6 +1033,13 @@ def _publicize(s: CampaignState, c: Publicize) -> list[Event]:
             "公示截止日期必须晚于发布日期。",
             "The publicity must end after the day it is published.",
         )
+    if c.published_on <= batch.change_until:
+        # Until the change window closes an application may still move: nobody is chosen yet.
+        raise Unprocessable(
+            f"「{batch.name}」的报名和修改到 {batch.change_until} 截止，公示须在此之后发布。",
+            f"{batch.name} takes applications and changes until {batch.change_until}: "
+            "the publicity must come after that.",
+        )
     data = {
         "batch_id": batch.id,
         "published_on": c.published_on.isoformat(),

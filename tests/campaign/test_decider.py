@@ -470,6 +470,19 @@ def test_publicity_end_after_start(w: World) -> None:
         w.do(cd.Publicize(bid, D("2025-05-06"), D("2025-05-06")))
 
 
+@pytest.mark.parametrize("published", ["2025-04-01", "2025-04-07", "2025-04-10"])
+def test_publicity_only_after_the_batch_closes(w: World, published: str) -> None:
+    """Applications and changes run until 2025-04-10: no one is chosen before that."""
+    w.post("A1")
+    bid = w.batch(("A1",))
+    with pytest.raises(Unprocessable) as refused:
+        w.do(cd.Publicize(bid, D(published), D("2025-04-18")))
+    assert "2025-04-10" in refused.value.message and "2025-04-10" in refused.value.message_en
+    assert bid not in w.s.publicity
+    w.do(cd.Publicize(bid, D("2025-04-11"), D("2025-04-18")))
+    assert w.s.publicity[bid].published_on == D("2025-04-11")
+
+
 def test_errors_carry_both_languages(open_batch: tuple[World, int]) -> None:
     w, bid = open_batch
     with pytest.raises(KioskError) as caught:

@@ -40,6 +40,20 @@ BAD_SHEET = "\n".join([
 ]).encode("utf-8-sig")
 
 
+#: The Beijing date this module runs on, for the server (``KIOSK_TODAY``) and the browser's clock
+#: alike: the batch opens that day and the publicity, on 2026-09-25, crosses National Day, so the
+#: expected dates hold whenever the test runs.
+TODAY = "2026-09-10"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path_factory.mktemp("kiosk"), env={"KIOSK_TODAY": TODAY})
+    process.start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
 def context_factory(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
@@ -50,6 +64,8 @@ def context_factory(browser: Any) -> Iterator[Any]:
                                       accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
+        # 10:00 in Beijing on TODAY: the page's default dates are the server's today.
+        page.clock.set_fixed_time(f"{TODAY}T02:00:00Z")
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         return page
 
@@ -233,6 +249,15 @@ def test_a_campaign_from_posts_to_the_publicity_notice(
     # The publicity notice: 2026-09-25 (before National Day) ends on 2026-10-09, computed.
     panel = tab(page, "公示")
     form = panel.locator("#publicity-form")
+    # Applications and changes ran until TODAY: the form offers the day after, and a day inside
+    # the window is refused with the reason.
+    expect(form.get_by_label("公示日期")).to_have_value("2026-09-11")
+    form.get_by_label("公示日期").fill(TODAY)
+    form.get_by_role("button", name="发布公示").click()
+    form.get_by_role("button", name="确认发布").click()
+    expect(form.locator(".error")).to_contain_text("截止")
+    assert api.call("GET", f"/api/batches/{bid}/publicity").status_code == 404
+    screenshot(page, "campaign-publicity-refused-1366x768")
     form.get_by_label("公示日期").fill("2026-09-25")
     form.get_by_role("button", name="发布公示").click()
     # Published once per batch: the first click says who is on it (nobody yet) and asks again.
@@ -340,11 +365,9 @@ def test_a_campaign_walked_for_real(
     notice board with the scores and the notice."""
     if not campaign_api_present(api):
         pytest.skip("the campaign API is not mounted on this server")
-    from datetime import UTC, datetime, timedelta
-
     from tests.support import judge
 
-    today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+    today = TODAY
     title = "开发区竞聘上岗（全流程）"
     cid = api.call("POST", "/api/campaigns", 201, json={"title": title, "announced_on": today}).json()["id"]
     for code, unit, name in (("A01", "党政办公室", "副主任"), ("B01", "投资促进局", "副科长")):
