@@ -62,7 +62,6 @@ const state = {
   ranking: null,
   publicity: null,
   sessions: new Map(), // sitting id → title
-  lastDraw: null, // the last draw's answer, shown until the batch changes
   tab: "posts",
 };
 
@@ -333,23 +332,31 @@ function renderSittings() {
   $("#sitting-hint").textContent = waiting
     ? T("{n} 名审查通过的报名尚未抽签：生成场次时由服务器随机抽签。", { n: waiting })
     : T("审查通过的报名都已抽签。");
-  const d = state.lastDraw;
+  // Every draw of the batch, the newest sitting first, from the applications' recorded numbers:
+  // they stay on the page after a reload and for every sitting, not only the last draw made here.
   const box = $("#draw-result");
-  if (!d || d.batch_id !== state.bid) { box.replaceChildren(); box.hidden = true; return; }
-  box.hidden = false;
-  box.replaceChildren(
-    h("h4", {}, T("抽签结果"), h("span", { class: "muted small" }, ` · ${T("场次")} #${d.session_id} ${state.sessions.get(d.session_id) || ""}`)),
-    h("div", { class: "row wrap draws" }, d.posts.map((p) => h("table", { class: "ranking draw" },
-      h("caption", {}, postLabel(p.code)),
-      h("thead", {}, h("tr", {}, ["抽签号", "姓名"].map((x) => h("th", { scope: "col" }, T(x))))),
-      h("tbody", {}, p.draw.slice().sort((x, y) => x.draw_no - y.draw_no).map((r) => h("tr", {}, cell(r.draw_no, "num"), cell(r.name))))))));
+  const sections = ((b && b.sittings) || []).slice().reverse().map((sid) => {
+    const drawn = state.applications.filter((a) => a.session_id === sid && a.draw_no != null);
+    if (!drawn.length) return null;
+    const codes = [...new Set(drawn.map((a) => a.post_code))].sort();
+    return h("section", { class: "draw-sitting", "data-session": sid },
+      h("h4", {}, T("抽签结果"), h("span", { class: "muted small" }, ` · ${T("场次")} #${sid} ${state.sessions.get(sid) || ""}`)),
+      h("div", { class: "row wrap draws" }, codes.map((code) => h("table", { class: "ranking draw" },
+        h("caption", {}, postLabel(code)),
+        h("thead", {}, h("tr", {}, ["抽签号", "姓名"].map((x) => h("th", { scope: "col" }, T(x))))),
+        h("tbody", {}, drawn.filter((a) => a.post_code === code).sort((x, y) => x.draw_no - y.draw_no).map((a) =>
+          h("tr", {}, cell(a.draw_no, "num"), h("td", {}, whoOf(a),
+            a.status === "withdrawn" ? h("span", { class: "muted small" }, ` ${T("已撤回")}`) : null))))))));
+  }).filter(Boolean);
+  box.hidden = !sections.length;
+  box.replaceChildren(...sections);
 }
 
 async function drawInto(sid, button) {
   button.disabled = true;
   try {
-    state.lastDraw = await api("POST", route("draw", { sid }));
-    toast(T("已抽签 {n} 人。", { n: state.lastDraw.posts.reduce((k, p) => k + p.draw.length, 0) }));
+    const drawn = await api("POST", route("draw", { sid }));
+    toast(T("已抽签 {n} 人。", { n: drawn.posts.reduce((k, p) => k + p.draw.length, 0) }));
     await reload();
   } catch (err) { toast(err.message, true); button.disabled = false; }
 }
@@ -617,7 +624,7 @@ function wire() {
     });
     state.sessions.set(sitting.id, sitting.title);
     // The server draws the order (and records the draw in the campaign's audit log).
-    if (undrawn().length) state.lastDraw = await api("POST", route("draw", { sid: sitting.id }));
+    if (undrawn().length) await api("POST", route("draw", { sid: sitting.id }));
     return sitting;
   }, async () => {
     toast(T("已生成面试场次。"));

@@ -417,6 +417,11 @@ def test_a_campaign_walked_for_real(
     expect(panel.locator("#sitting-hint")).to_contain_text("都已抽签")
     screenshot(page, "campaign-draw-1366x768")
     assert not contrast_failures(page), contrast_failures(page)
+    # The draw stays on the page after a reload: it is read from the applications' numbers.
+    page.reload()
+    panel = tab(page, "面试与排名")
+    expect(panel.locator("#draw-result table.draw tbody tr")).to_have_count(5)
+    expect(panel.locator("#draw-result")).to_contain_text("第一批次面试")
     [sid] = api.call("GET", f"/api/batches/{bid}", 200).json()["sittings"]
     drawn = [e for e in (json.loads(x) for x in api.call("GET", f"/api/campaigns/{cid}/audit.jsonl", 200)
                          .text.splitlines()) if e["kind"] == "batch.drawn"]
