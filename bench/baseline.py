@@ -10,11 +10,12 @@ interviews back to back candidate k is announced and signs while k+1 is marked, 
 ``current`` names the interview by its key (``{room}:{n}``). Run it as ``uvicorn
 bench.baseline:app``. What it costs is the floor under the kiosk.
 
-With ``BASELINE_DURABLE=1`` in its environment (``kind == "durable"`` in ``bench/run.py``) each
-mark is first committed to a SQLite file (WAL, ``synchronous=FULL``: one fsync a commit) on one
-writer thread, and only then acknowledged and broadcast: the least any server pays that keeps the
-kiosk's rule (nothing acknowledged before it is on disk) without blocking its event loop on the
-disk. It commits one mark at a time; it is the floor at the low rates it is measured at.
+With ``BASELINE_COMMIT=durable`` in its environment (the server kind of that name in
+``bench/run.py``) each mark is first committed to a SQLite file (WAL, ``synchronous=FULL``: one
+fsync a commit) on one writer thread, and only then acknowledged and broadcast: the least any
+server pays that keeps the kiosk's rule (nothing acknowledged before it is on disk) without
+blocking its event loop on the disk. With ``BASELINE_COMMIT=inline`` the same commit is made on
+the event loop. It commits one mark at a time; it is the floor at the low rates it is measured at.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ ROOMS: dict[str, dict[str, Any]] = defaultdict(
 )
 
 
-DURABLE = os.environ.get("BASELINE_DURABLE") == "1"
-INLINE = os.environ.get("BASELINE_DURABLE") == "inline"
+#: "durable": commit each mark on a writer thread; "inline": on the event loop; else no database.
+COMMIT = os.environ.get("BASELINE_COMMIT", "")
 _WRITER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="baseline-writer")
 _DB: list[sqlite3.Connection] = []
 
@@ -113,9 +114,9 @@ async def websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
             frame = json.loads(message.get("text") or "{}")
             if frame.get("type") == "submit":
                 seat = key.split(":")[1]
-                if INLINE:
+                if COMMIT == "inline":
                     _commit_mark(key, seat, str(frame["request_id"]), str(frame["score"]))
-                elif DURABLE:
+                elif COMMIT == "durable":
                     await asyncio.get_running_loop().run_in_executor(
                         _WRITER, _commit_mark, key, seat, str(frame["request_id"]),
                         str(frame["score"]))

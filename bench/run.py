@@ -195,9 +195,8 @@ class Server:
             cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning"]
         else:
-            # "durable": the baseline that commits each mark (one fsync) before acknowledging it.
-            env = {**os.environ, "PYTHONPATH": str(ROOT),
-                   "BASELINE_DURABLE": {"durable": "1", "inline": "inline"}.get(kind, "0")}
+            # "durable" / "inline": the baseline committing each mark (one fsync) before its ack.
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "BASELINE_COMMIT": kind}
             cmd = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", "--ws-per-message-deflate",
                    "false", "--ws-max-size", "4096"]
