@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from server.domain import chain, ranking, scoring, sheets
@@ -1241,6 +1243,7 @@ def apply(
 def sitting_view(state: SittingState) -> SittingView:
     """Build the sitting as :mod:`server.domain.views` takes it."""
     positions = sorted(state.positions.values(), key=lambda p: p.id)
+    interviews, place, live = _roster(state)
     return SittingView(
         id=state.id,
         title=state.title,
@@ -1256,10 +1259,12 @@ def sitting_view(state: SittingState) -> SittingView:
             PositionView(p.id, p.code, p.name, p.openings, Decimal(p.shortlist_ratio))
             for p in positions
         ],
-        interviews=_interview_views(state),
+        interviews=interviews,
         announced_id=state.announced_id,
         criteria=state.criteria,
         trim=state.trim,
+        place=place,
+        live_ids=live,
     )
 
 
@@ -1268,42 +1273,68 @@ def sitting_view(state: SittingState) -> SittingView:
 _VIEWS: dict[int, tuple[Interview, Position, InterviewView]] = {}
 
 
-#: Sitting id → (the interviews and posts its views were last built from, those views in roster
-#: order, interview id → place in that order).
-_ROSTERS: dict[
-    int,
-    tuple[Mapping[int, Interview], Mapping[int, Position], list[InterviewView], dict[int, int]],
-] = {}
+@dataclass(frozen=True)
+class _Roster:
+    """What a sitting's views were last built from, and what was built."""
+
+    interviews: Mapping[int, Interview]
+    positions: Mapping[int, Position]
+    built: list[InterviewView]  # in roster order
+    place: dict[int, int]  # interview id → index in ``built``
+    live: frozenset[int]  # the interviews being marked
+
+
+#: Sitting id → its roster as last built.
+_ROSTERS: dict[int, _Roster] = {}
 
 
 def _roster_key(interview: Interview) -> tuple[int, int]:
     return interview.position_id, interview.draw_no
 
 
-def _interview_views(state: SittingState) -> list[InterviewView]:
-    """Every interview's view in roster order (post, then draw number).
+def _is_live(interview: Interview) -> bool:
+    return interview.state == State.INTERVIEWING and interview.started_at is not None
+
+
+def _roster(state: SittingState) -> tuple[list[InterviewView], dict[int, int], frozenset[int]]:
+    """Every interview's view in roster order (post, then draw number), each one's place in that
+    order, and the ids of those being marked.
 
     A mark changes one interview: when the roster is the one last built for this sitting (same
     interviews, posts and order), only the interviews that changed are built again and nothing
-    is sorted, so a mark costs the same in a long sitting as in a short one. Whatever was built
-    last is the reference, so a view built out of turn is still right, just slower.
+    is sorted or scanned in Python, so a mark costs the same in a long sitting as in a short
+    one. Whatever was built last is the reference, so a view built out of turn is still right,
+    just slower.
     """
     held = _ROSTERS.get(state.id)
     if held is not None:
-        before, positions, built, place = held
-        if positions is state.positions and before.keys() == state.interviews.keys():
-            changed = [i for iid, i in state.interviews.items() if before[iid] is not i]
+        before = held.interviews
+        if held.positions is state.positions and before.keys() == state.interviews.keys():
+            # Which interviews are other objects than last time, compared in C. The keys are
+            # the same; if their order differs, a pair compares two interviews' objects, never
+            # the same object, so an interview is at worst built again for nothing.
+            now = state.interviews.values()
+            changed = list(compress(now, map(is_not, before.values(), now)))
             if all(_roster_key(i) == _roster_key(before[i.id]) for i in changed):
-                fresh = list(built)
+                fresh = list(held.built)
+                marking = set(held.live)
                 for interview in changed:
-                    fresh[place[interview.id]] = _cached_view(state, interview)
-                _ROSTERS[state.id] = (state.interviews, state.positions, fresh, place)
-                return list(fresh)
+                    fresh[held.place[interview.id]] = _cached_view(state, interview)
+                    if _is_live(interview):
+                        marking.add(interview.id)
+                    else:
+                        marking.discard(interview.id)
+                roster = _Roster(
+                    state.interviews, state.positions, fresh, held.place, frozenset(marking)
+                )
+                _ROSTERS[state.id] = roster
+                return list(fresh), roster.place, roster.live
     ordered = sorted(state.interviews.values(), key=_roster_key)
     built = [_cached_view(state, i) for i in ordered]
     place = {i.id: n for n, i in enumerate(ordered)}
-    _ROSTERS[state.id] = (state.interviews, state.positions, built, place)
-    return list(built)
+    live = frozenset(i.id for i in ordered if _is_live(i))
+    _ROSTERS[state.id] = _Roster(state.interviews, state.positions, built, place, live)
+    return list(built), place, live
 
 
 def _cached_view(state: SittingState, interview: Interview) -> InterviewView:

@@ -73,14 +73,12 @@ class Screens:
         if change.whole or not change.interviews:
             frame = console_state(view, seats)
         else:
-            wanted = set(change.interviews)
             frame = {
                 "type": "interviews",
                 "version": view.version,
                 "interviews": [
                     views.interview_for_secretary(view, i)
-                    for i in view.interviews
-                    if i.id in wanted
+                    for i in view.picked(set(change.interviews))
                 ],
                 "seats": seats,
             }

@@ -8,6 +8,7 @@ the two orders of building (in turn, out of turn) agree.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -97,3 +98,24 @@ def test_a_judge_and_the_display_see_the_same_frames_either_way(cut: int) -> Non
         assert views.display_state(built) == views.display_state(fresh)
         for seat in range(1, 6):
             assert views.judge_state(built, seat) == views.judge_state(fresh, seat)
+
+
+def test_the_indexes_a_view_carries_answer_as_a_scan_of_its_roster_does() -> None:
+    """``place`` and ``live_ids`` (kept per change) give what scanning the interviews gives."""
+    states = life()
+    sd._ROSTERS.clear()
+    sd._VIEWS.clear()
+    for state in states:
+        built, fresh = sd.sitting_view(state), fresh_view(state)
+        sd.sitting_view(state)
+        assert (built.place, built.live_ids) == (fresh.place, fresh.live_ids)
+        scan = dataclasses.replace(built, place=None, live_ids=None)
+        assert [i.id for i in built.interviewing] == [i.id for i in scan.interviewing]
+        for iid in [*state.interviews, 999, None]:
+            assert built.interview(iid) is scan.interview(iid)
+        wanted = {*list(state.interviews)[::3], 999}
+        assert [i.id for i in built.picked(wanted)] == [i.id for i in scan.picked(wanted)]
+        assert views.display_state(built) == views.display_state(scan)
+        for seat in range(1, 6):
+            assert views.judge_state(built, seat) == views.judge_state(scan, seat)
+    assert fresh_view(states[-1]).live_ids == frozenset({17})  # started, one mark in
