@@ -1036,8 +1036,8 @@ def plot_backtoback(results: list[tuple[str, dict[str, Any]]], path: Path) -> No
                       label=f"{base_name}: display p99")
             middle.plot(x, [r.marks_per_s for r in base], "--^", color=colour, alpha=0.5,
                         label=base_name)
-        lengths = [LengthRow(**r) for r in result.get("lengths", []) if
-                   LengthRow(**r).target == "kiosk"]
+        lengths = [LengthRow(**r) for r in result.get("lengths", [])
+                   if r.get("target", "kiosk") == "kiosk"]
         if lengths:
             right.plot([r.behind for r in lengths], [r.cpu_ms_per_mark for r in lengths], "-o",
                        color=colour, label=name)

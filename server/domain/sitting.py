@@ -43,7 +43,7 @@ from server.domain import chain, ranking, scoring, sheets
 from server.domain.scoring import fmt
 from server.domain.signature import check_strokes
 from server.domain.states import Action, State, transition
-from server.domain.views import InterviewView, PositionView, SittingView
+from server.domain.views import InterviewView, PositionView, SittingView, is_marking
 from server.errors import (
     AlreadySubmitted,
     Conflict,
@@ -1292,10 +1292,6 @@ def _roster_key(interview: Interview) -> tuple[int, int]:
     return interview.position_id, interview.draw_no
 
 
-def _is_live(interview: Interview) -> bool:
-    return interview.state == State.INTERVIEWING and interview.started_at is not None
-
-
 def _roster(state: SittingState) -> tuple[list[InterviewView], dict[int, int], frozenset[int]]:
     """Every interview's view in roster order (post, then draw number), each one's place in that
     order, and the ids of those being marked.
@@ -1319,11 +1315,11 @@ def _roster(state: SittingState) -> tuple[list[InterviewView], dict[int, int], f
                 fresh = list(held.built)
                 marking = set(held.live)
                 for interview in changed:
-                    fresh[held.place[interview.id]] = _cached_view(state, interview)
-                    if _is_live(interview):
-                        marking.add(interview.id)
+                    view = fresh[held.place[interview.id]] = _cached_view(state, interview)
+                    if is_marking(view):
+                        marking.add(view.id)
                     else:
-                        marking.discard(interview.id)
+                        marking.discard(view.id)
                 roster = _Roster(
                     state.interviews, state.positions, fresh, held.place, frozenset(marking)
                 )
@@ -1332,7 +1328,7 @@ def _roster(state: SittingState) -> tuple[list[InterviewView], dict[int, int], f
     ordered = sorted(state.interviews.values(), key=_roster_key)
     built = [_cached_view(state, i) for i in ordered]
     place = {i.id: n for n, i in enumerate(ordered)}
-    live = frozenset(i.id for i in ordered if _is_live(i))
+    live = frozenset(v.id for v in built if is_marking(v))
     _ROSTERS[state.id] = _Roster(state.interviews, state.positions, built, place, live)
     return list(built), place, live
 

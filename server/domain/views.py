@@ -109,7 +109,7 @@ class SittingView:
         if self.live_ids is not None and self.place is not None:
             live = [self.interviews[self.place[i]] for i in self.live_ids]
         else:
-            live = [i for i in self.interviews if _is_live(i)]
+            live = [i for i in self.interviews if is_marking(i)]
         return sorted(live, key=_start_order) if len(live) > 1 else live
 
     @cached_property
@@ -119,7 +119,8 @@ class SittingView:
         return max(started, key=_start_order) if started else None
 
 
-def _is_live(interview: InterviewView) -> bool:
+def is_marking(interview: InterviewView) -> bool:
+    """The interview is being marked: started and not yet scored."""
     return interview.state == State.INTERVIEWING and interview.started_at is not None
 
 
