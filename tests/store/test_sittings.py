@@ -124,4 +124,3 @@ def test_several_commands_stand_or_fall_together(db: Database) -> None:
     with pytest.raises(DuplicateEntry):
         d.run(sid, roster)
     assert d.kiosk.sittings.current(sid) is before and rows_view(db, sid).interviews == []
-
